@@ -1,0 +1,16 @@
+/**
+ * ingest/: the event contract, configuration, errors, NATS provisioning, publishing, consuming,
+ * the DuckDB history and entity loading. Upstream of every other folder.
+ *
+ * @example
+ * const config = loadConfig();
+ * const nc = await connectNats(config.NATS_URL);
+ * await provision(nc);
+ */
+export * from "./config.ts";
+export * from "./duration.ts";
+export * from "./errors.ts";
+export * from "./event.ts";
+export * from "./nats.ts";
+export * from "./nats-server.ts";
+export * from "./db.ts";
