@@ -1,0 +1,8 @@
+/**
+ * sinks/: turns triggers and campaign sends into emails.
+ *
+ * @example
+ * const renderer = createRenderer(); // compiles sinks/templates/ once
+ * const { subject, html, text } = renderer.render("cart-reminder", ctx);
+ */
+export * from "./render/index.ts";

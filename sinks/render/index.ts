@@ -1,0 +1,2 @@
+export * from "./create-renderer.ts";
+export * from "./types.ts";
