@@ -21,6 +21,7 @@ export const ErrorCodes = {
   NUDGE_ERR_CAMPAIGN: "campaign definition is invalid",
   NUDGE_ERR_CAMPAIGN_NOT_FOUND: "no such campaign",
   NUDGE_ERR_SMTP: "SMTP transport failed",
+  NUDGE_ERR_LEDGER: "send ledger (NATS KV) read or write failed",
   NUDGE_ERR_INTERNAL: "internal error",
 } as const;
 
@@ -30,7 +31,11 @@ export class NudgeError extends Error {
   readonly code: ErrorCode;
   readonly context: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; context?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = "NudgeError";
     this.code = code;

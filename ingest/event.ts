@@ -94,6 +94,31 @@ export function profileToken(profileId: string): string {
 }
 
 /** The subject an event is published on: `events.<type>.<p>`. */
-export function eventSubject(event: Pick<ShopEvent, "type" | "profileId">): string {
+export function eventSubject(event: { type: string; profileId: string }): string {
   return `events.${event.type}.${profileToken(event.profileId)}`;
+}
+
+/** The optional fields of any event, flat and typed (for columnar writers). */
+export interface FlatEvent {
+  productId?: string;
+  quantity?: number;
+  orderId?: string;
+  items?: PurchaseItem[];
+  attributes?: ProfileAttributes;
+}
+
+export function flatEvent(e: ShopEvent): FlatEvent {
+  switch (e.type) {
+    case "product_view":
+      return { productId: e.productId };
+    case "cart_add":
+    case "cart_remove":
+      return { productId: e.productId, quantity: e.quantity };
+    case "checkout_start":
+      return { productId: e.productId };
+    case "purchase":
+      return { productId: e.productId, orderId: e.orderId, items: e.items };
+    case "profile_update":
+      return { attributes: e.attributes };
+  }
 }

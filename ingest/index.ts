@@ -7,10 +7,18 @@
  * const nc = await connectNats(config.NATS_URL);
  * await provision(nc);
  */
+
+export * from "./arrow.ts";
 export * from "./config.ts";
+export * from "./consumer.ts";
+export * from "./db.ts";
+export * from "./decode.ts";
+export * from "./dlq.ts";
 export * from "./duration.ts";
 export * from "./errors.ts";
 export * from "./event.ts";
+export * from "./history.ts";
 export * from "./nats.ts";
 export * from "./nats-server.ts";
-export * from "./db.ts";
+export * from "./publisher.ts";
+export * from "./recent-ids.ts";

@@ -53,7 +53,17 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<EmbeddedNa
   const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), "nudge-nats-"));
   mkdirSync(storeDir, { recursive: true });
   const portsDir = mkdtempSync(join(tmpdir(), "nudge-nats-ports-"));
-  const args = ["-a", "127.0.0.1", "-p", String(opts.port ?? -1), "-js", "-sd", storeDir, "--ports_file_dir", portsDir];
+  const args = [
+    "-a",
+    "127.0.0.1",
+    "-p",
+    String(opts.port ?? -1),
+    "-js",
+    "-sd",
+    storeDir,
+    "--ports_file_dir",
+    portsDir,
+  ];
   if (opts.configText) {
     const conf = join(portsDir, "nats.conf");
     const { writeFileSync } = await import("node:fs");

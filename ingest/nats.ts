@@ -8,7 +8,7 @@ import {
 } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
-import { NudgeError, messageOf } from "./errors.ts";
+import { messageOf, NudgeError } from "./errors.ts";
 
 const GiB = 1024 ** 3;
 const DAY = 86_400_000;
@@ -62,11 +62,21 @@ export const MAX_EVENT_BYTES = 64 * 1024;
  */
 export async function connectNats(url: string, name = "nudge"): Promise<NatsConnection> {
   try {
-    return await connect({ servers: url, name, noAsyncTraces: true, maxReconnectAttempts: -1, timeout: 5_000 });
-  } catch (err) {
-    throw new NudgeError("NUDGE_ERR_NATS_UNREACHABLE", `cannot connect to NATS at ${url}: ${messageOf(err)}`, {
-      cause: err,
+    return await connect({
+      servers: url,
+      name,
+      noAsyncTraces: true,
+      maxReconnectAttempts: -1,
+      timeout: 5_000,
     });
+  } catch (err) {
+    throw new NudgeError(
+      "NUDGE_ERR_NATS_UNREACHABLE",
+      `cannot connect to NATS at ${url}: ${messageOf(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -130,7 +140,11 @@ export async function provision(nc: NatsConnection, opts: { replicas?: number } 
   }
   const kvm = new Kvm(nc);
   for (const b of Object.values(BUCKETS)) {
-    await kvm.create(b.bucket, { history: b.history, description: b.description, replicas: opts.replicas ?? 1 });
+    await kvm.create(b.bucket, {
+      history: b.history,
+      description: b.description,
+      replicas: opts.replicas ?? 1,
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, type EmbeddedNats, provision, startNats } from "../../ingest/index.ts";
 
 export interface TestNats extends AsyncDisposable {
@@ -12,7 +12,9 @@ export interface TestNats extends AsyncDisposable {
  *
  * @example await using nats = await startTestNats();
  */
-export async function startTestNats(opts: { provision?: boolean; configText?: string } = {}): Promise<TestNats> {
+export async function startTestNats(
+  opts: { provision?: boolean; configText?: string } = {},
+): Promise<TestNats> {
   const server = await startNats({ configText: opts.configText });
   const nc = await connectNats(server.url, "nudge-test");
   if (opts.provision !== false) await provision(nc);
