@@ -104,7 +104,9 @@ export async function appendArrow(
       for (let from = 0; from < batch.numRows; from += CHUNK) {
         const n = Math.min(CHUNK, batch.numRows - from);
         const chunk = DuckDBDataChunk.create(types, n);
-        columns.forEach((vec, c) => chunk.setColumnValues(c, columnValues(vec, from, n, cache)));
+        columns.forEach((vec, c) => {
+          chunk.setColumnValues(c, columnValues(vec, from, n, cache));
+        });
         appender.appendDataChunk(chunk);
         rows += n;
       }

@@ -83,7 +83,9 @@ export const KNOWN_FIELDS = new Set([
 export function extraFields(event: Record<string, unknown>): Record<string, unknown> | undefined {
   let extra: Record<string, unknown> | undefined;
   for (const key of Object.keys(event)) {
-    if (!KNOWN_FIELDS.has(key)) (extra ??= {})[key] = event[key];
+    if (KNOWN_FIELDS.has(key)) continue;
+    extra ??= {};
+    extra[key] = event[key];
   }
   return extra;
 }
