@@ -16,6 +16,7 @@ export const ErrorCodes = {
   NUDGE_ERR_SEGMENT_REFUSED: "segment SQL refused by the safety rules",
   NUDGE_ERR_SEGMENT_TIMEOUT: "segment SQL exceeded its time limit",
   NUDGE_ERR_SEGMENT_NOT_FOUND: "no such segment",
+  NUDGE_ERR_SEGMENT_NAME: "segment name is invalid",
   NUDGE_ERR_STRATEGY: "unknown recommendation strategy",
   NUDGE_ERR_TEMPLATE: "template failed to compile or render",
   NUDGE_ERR_CAMPAIGN: "campaign definition is invalid",

@@ -20,5 +20,6 @@ export * from "./event.ts";
 export * from "./history.ts";
 export * from "./nats.ts";
 export * from "./nats-server.ts";
+export * from "./publish-file.ts";
 export * from "./publisher.ts";
 export * from "./recent-ids.ts";
