@@ -5,4 +5,6 @@
  * @example
  * const recs = await recommend(db, [{ profileId: "p1", context: ["sku-1"] }], { strategy: "cart_based", limit: 4, now });
  */
+
+export * from "./recommend/index.ts";
 export * from "./sql.ts";

@@ -1,0 +1,114 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Db } from "../../ingest/index.ts";
+import { execute, loadSql, queryRows, sql } from "../sql.ts";
+
+/** The co-occurrence and popularity tables the strategies read, each built by `models/<name>.sql`. */
+export const MODELS = ["viewed_viewed", "viewed_bought", "bought_bought", "cart_bought", "popular"] as const;
+export type ModelName = (typeof MODELS)[number];
+
+const BUILD: ReadonlyMap<ModelName, string> = new Map(
+  MODELS.map((m) => [m, loadSql(new URL(`./models/${m}.sql`, import.meta.url))]),
+);
+
+const DAY_MS = 86_400_000;
+
+export interface RefreshOptions {
+  /** The end of the window (exclusive): only events before it feed the models. */
+  readonly now: Date;
+  /** Co-occurrence window length (default 30 days). */
+  readonly lookbackMs?: number;
+  /** Popularity window length (default 7 days). */
+  readonly popularMs?: number;
+  /** Pairs seen by fewer distinct shoppers are dropped (default 1: keep all). */
+  readonly minShoppers?: number;
+  /** At most this many products per shopper feed the pairs (default 50). */
+  readonly maxItems?: number;
+  /** Schema the models live in (default `main`; the backtest uses its own). */
+  readonly schema?: string;
+}
+
+export interface RefreshStats {
+  readonly builtAt: Date;
+  readonly since: Date;
+  /** Wall time of the whole rebuild (build + swap), ms. */
+  readonly ms: number;
+  readonly rows: Readonly<Record<ModelName, number>>;
+}
+
+/**
+ * Rebuilds every model from the history in [now - lookback, now) and swaps them in within ONE
+ * transaction: readers on other connections see the old models until the commit, never a half-built
+ * one. Runs on its own connection so it does not block the caller's.
+ *
+ * @example
+ * const stats = await refreshModels(db, { now: new Date(), lookbackMs: 30 * 86_400_000 });
+ * console.log(`models rebuilt in ${stats.ms} ms`, stats.rows);
+ */
+export async function refreshModels(db: Db, opts: RefreshOptions): Promise<RefreshStats> {
+  const conn = await db.instance.connect();
+  try {
+    return await refreshModelsOn(conn, opts);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+export async function refreshModelsOn(conn: DuckDBConnection, opts: RefreshOptions): Promise<RefreshStats> {
+  const started = performance.now();
+  const schema = opts.schema ?? "main";
+  const lookbackMs = opts.lookbackMs ?? 30 * DAY_MS;
+  const since = new Date(opts.now.getTime() - lookbackMs);
+  const params = {
+    now: opts.now,
+    since,
+    popular_since: new Date(opts.now.getTime() - (opts.popularMs ?? 7 * DAY_MS)),
+    min_shoppers: opts.minShoppers ?? 1,
+    max_items: opts.maxItems ?? 50,
+  };
+  const table = (name: string) => sql`${sql.ident(schema)}.${sql.ident(name)}`;
+  await execute(conn, sql`CREATE SCHEMA IF NOT EXISTS ${sql.ident(schema)}`);
+  await conn.run("BEGIN TRANSACTION");
+  try {
+    for (const [name, text] of BUILD) {
+      await execute(
+        conn,
+        sql`CREATE OR REPLACE TABLE ${table(`model_${name}`)} AS ${sql.file(text, params)}`,
+      );
+    }
+    const rows = await countRows(conn, schema);
+    await execute(
+      conn,
+      sql`CREATE OR REPLACE TABLE ${table("model_meta")} AS
+        SELECT ${opts.now}::TIMESTAMPTZ AS built_at, ${since}::TIMESTAMPTZ AS since,
+          ${Math.round(performance.now() - started)}::INTEGER AS build_ms`,
+    );
+    await conn.run("COMMIT");
+    return { builtAt: opts.now, since, ms: performance.now() - started, rows };
+  } catch (err) {
+    await conn.run("ROLLBACK");
+    throw err;
+  }
+}
+
+async function countRows(conn: DuckDBConnection, schema: string): Promise<Record<ModelName, number>> {
+  const parts = MODELS.map(
+    (m) =>
+      sql`SELECT ${m} AS model, count(*)::INTEGER AS n FROM ${sql.ident(schema)}.${sql.ident(`model_${m}`)}`,
+  );
+  const rows = await queryRows(conn, sql.join(parts, " UNION ALL "));
+  const out = Object.fromEntries(MODELS.map((m) => [m, 0])) as Record<ModelName, number>;
+  for (const r of rows) out[r.model as ModelName] = Number(r.n);
+  return out;
+}
+
+/** When the models in `schema` were last built, or null if they never were. */
+export async function modelsBuiltAt(conn: DuckDBConnection, schema = "main"): Promise<Date | null> {
+  const exists = await queryRows(
+    conn,
+    sql`SELECT 1 FROM duckdb_tables() WHERE schema_name = ${schema} AND table_name = 'model_meta' AND NOT temporary`,
+  );
+  if (exists.length === 0) return null;
+  const rows = await queryRows(conn, sql`SELECT built_at FROM ${sql.ident(schema)}.model_meta`);
+  const at = rows[0]?.built_at;
+  return at instanceof Date ? at : null;
+}

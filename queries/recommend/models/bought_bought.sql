@@ -1,0 +1,14 @@
+-- model_bought_bought(a, b, shoppers): how many distinct shoppers bought both products (a <> b)
+-- in [$since, $now). Capped at $max_items products per shopper.
+WITH bought AS (
+  SELECT profile_id, product_id
+  FROM purchase_items
+  WHERE ts >= $since AND ts < $now
+  GROUP BY profile_id, product_id
+  QUALIFY row_number() OVER (PARTITION BY profile_id ORDER BY max(ts) DESC, product_id) <= $max_items
+)
+SELECT x.product_id AS a, y.product_id AS b, count(*)::INTEGER AS shoppers
+FROM bought x
+JOIN bought y ON x.profile_id = y.profile_id AND x.product_id <> y.product_id
+GROUP BY x.product_id, y.product_id
+HAVING count(*) >= $min_shoppers
