@@ -21,7 +21,12 @@ export class Rng {
   fork(): Rng {
     const child = this.#gen.clone();
     this.#gen.jump();
-    return new Rng(child as JumpableRandomGenerator);
+    return new Rng(child);
+  }
+
+  /** A copy that will draw the same sequence as this one. */
+  clone(): Rng {
+    return new Rng(this.#gen.clone());
   }
 
   /** Uniform in [0, 1), 32 bits of randomness (plenty for a simulation, and fast). */

@@ -23,3 +23,4 @@ export * from "./nats-server.ts";
 export * from "./publish-file.ts";
 export * from "./publisher.ts";
 export * from "./recent-ids.ts";
+export * from "./generate.ts";
