@@ -1,9 +1,40 @@
-import type { ShopEvent } from "../ingest/index.ts";
+import { NudgeError, type ShopEvent } from "../ingest/index.ts";
+import { browseOnEvent, browseOnTimer } from "./browse.ts";
+import { cartOnEvent, cartOnTimer } from "./cart.ts";
+import type { DetectState, PendingEvent, ProfileState } from "./detect-state.ts";
+import { forgetIdsBefore, rememberId } from "./seen-ids.ts";
 import type { Trigger, TriggerKind } from "./trigger.ts";
+import { observeEventTime, observeWallTime } from "./watermark.ts";
+
+export { restoreDetectState, snapshotDetectState } from "./detect-snapshot.ts";
+export { type DetectState, type DetectStats, detectStats, initialDetectState } from "./detect-state.ts";
 
 /**
- * Detection: cart and browse abandonment in event time (DESIGN.md "Detection semantics").
- * STUB: the interface is final, the bodies follow.
+ * Detection: cart and browse abandonment in event time (DESIGN.md "Detection semantics"), as one
+ * pure function `detect(state, input, opts) → [state, output]`: no clock, no I/O. For speed it
+ * MUTATES the state it is given and returns that same object; snapshot it to keep a copy.
+ *
+ * - Watermark (watermark.ts): max event time seen − lateness; a `tick` moves it on with the wall
+ *   clock while the stream is idle. An event with `tsMs < watermark` is `late`: output, state unchanged.
+ * - A repeated event id is dropped and counted (`duplicates`), checked before lateness. Ids are
+ *   remembered until the watermark is `lateness` past their minute; an older repeat counts as late.
+ * - Accepted events wait in a queue until the watermark passes them, then are applied in
+ *   (event time, event id) order; a timer (deadline, session close) fires once the watermark passes
+ *   its time, before any event at the same time. So every input order within lateness gives the
+ *   same triggers, and the triggers come out in (fire time, profileId, kind) order overall: a call
+ *   fires exactly what is due before the new watermark, and each call's triggers are sorted.
+ * - Cart rules: cart.ts; browse rules: browse.ts. profile_update is ignored (but deduped, and late
+ *   when late).
+ * - Per-profile state exists only while the profile has a cart (pending, or fired and younger than
+ *   cartTtl) or an open session; buffered events live in one queue, not per profile.
+ * - Trigger id: `${kind}:${profileId}:${windowStart ISO}` (windows of one profile never share a
+ *   start); `at` = fire time; windowStart / windowEnd = first / last activity of the window.
+ *
+ * @example
+ * let state = initialDetectState();
+ * const opts = { abandonAfterMs: 7_200_000, sessionGapMs: 1_800_000, minViews: 2, latenessMs: 300_000 };
+ * [state] = detect(state, { type: "event", event, tsMs: Date.parse(event.ts) }, opts);
+ * const [, out] = detect(state, { type: "tick", wallMs: Date.now() }, opts); // out.triggers
  */
 export interface DetectOptions {
   abandonAfterMs: number;
@@ -15,6 +46,11 @@ export interface DetectOptions {
   /** Which machines run. Default both. */
   kinds?: readonly TriggerKind[];
 }
+
+export const DEFAULT_CART_TTL_MS = 7 * 24 * 3_600_000;
+
+/** Advancing the watermark here fires everything still pending (end of a finite replay). */
+export const END_OF_TIME_MS = 8.64e15;
 
 export type DetectInput =
   | { type: "event"; event: ShopEvent; tsMs: number; seq?: number; wallMs?: number }
@@ -32,35 +68,161 @@ export interface DetectOutput {
   duplicates: number;
 }
 
-export interface DetectState {
-  watermarkMs: number;
-}
-
-export function initialDetectState(): DetectState {
-  return { watermarkMs: Number.NEGATIVE_INFINITY };
-}
-
 export function detect(
   state: DetectState,
-  _input: DetectInput,
-  _opts: DetectOptions,
+  input: DetectInput,
+  opts: DetectOptions,
 ): [DetectState, DetectOutput] {
-  return [state, { triggers: [], late: [], duplicates: 0 }];
+  const out: DetectOutput = { triggers: [], late: [], duplicates: 0 };
+  if (input.type === "tick") {
+    observeWallTime(state.watermark, input.wallMs, opts.latenessMs);
+  } else {
+    const { event, tsMs } = input;
+    if (!Number.isFinite(tsMs))
+      throw new NudgeError("NUDGE_ERR_INTERNAL", `event ${event.id} has no valid event time`);
+    if (state.seen.ids.has(event.id)) {
+      out.duplicates = 1;
+      return [state, out];
+    }
+    if (tsMs < state.watermark.watermarkMs) {
+      out.late.push({ event, tsMs, watermarkMs: state.watermark.watermarkMs });
+      return [state, out];
+    }
+    rememberId(state.seen, event.id, tsMs);
+    if (event.type !== "profile_update") state.pending.push(tsMs, event.id, { event, tsMs });
+    observeEventTime(state.watermark, tsMs, opts.latenessMs, input.wallMs);
+  }
+  advance(state, state.watermark.watermarkMs, opts, out.triggers);
+  return [state, out];
 }
 
-export function snapshotDetectState(s: DetectState): unknown {
-  return { v: 1, watermarkMs: Number.isFinite(s.watermarkMs) ? s.watermarkMs : null };
+/** Fires everything still pending, as if the watermark reached the end of time (a finished replay). */
+export function flushDetect(state: DetectState, opts: DetectOptions): [DetectState, DetectOutput] {
+  state.watermark.watermarkMs = END_OF_TIME_MS;
+  const out: DetectOutput = { triggers: [], late: [], duplicates: 0 };
+  advance(state, END_OF_TIME_MS, opts, out.triggers);
+  return [state, out];
 }
 
-export function restoreDetectState(_j: unknown): DetectState {
-  return initialDetectState();
+function advance(state: DetectState, wm: number, opts: DetectOptions, triggers: Trigger[]): void {
+  const { pending, cartTimers, sessionTimers } = state;
+  for (;;) {
+    const te = pending.peekTime();
+    const tc = cartTimers.peekTime();
+    const tb = sessionTimers.peekTime();
+    if (tc <= te && tc <= tb) {
+      if (!(tc < wm)) break;
+      onCartTimer(state, cartTimers.pop() as string, tc, opts, triggers);
+    } else if (tb <= te) {
+      if (!(tb < wm)) break;
+      onSessionTimer(state, sessionTimers.pop() as string, tb, opts, triggers);
+    } else {
+      if (!(te < wm)) break;
+      applyEvent(state, pending.pop() as PendingEvent, opts);
+    }
+  }
+  forgetIdsBefore(state.seen, wm - opts.latenessMs);
+  if (triggers.length > 1) triggers.sort(triggerOrder);
 }
 
-export function detectStats(s: DetectState): {
-  openCarts: number;
-  openSessions: number;
-  watermarkMs: number;
-  maxEventMs: number;
-} {
-  return { openCarts: 0, openSessions: 0, watermarkMs: s.watermarkMs, maxEventMs: Number.NEGATIVE_INFINITY };
+function triggerOrder(a: Trigger, b: Trigger): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  if (a.profileId !== b.profileId) return a.profileId < b.profileId ? -1 : 1;
+  return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
+}
+
+function enabled(opts: DetectOptions, kind: TriggerKind): boolean {
+  return opts.kinds === undefined || opts.kinds.includes(kind);
+}
+
+function applyEvent(state: DetectState, { event, tsMs }: PendingEvent, opts: DetectOptions): void {
+  const pid = event.profileId;
+  let p = state.profiles.get(pid);
+  const known = p !== undefined;
+  p ??= { cart: undefined, session: undefined, cartQueuedMs: null, sessionQueuedMs: null };
+  if (enabled(opts, "cart_abandoned")) {
+    const before = p.cart;
+    const wasOpen = before !== undefined && before.windowStartMs !== null;
+    const wasFired = before !== undefined && before.windowStartMs === null;
+    p.cart = cartOnEvent(before, event, tsMs, {
+      abandonAfterMs: opts.abandonAfterMs,
+      cartTtlMs: cartTtl(opts),
+    });
+    const isOpen = p.cart !== undefined && p.cart.windowStartMs !== null;
+    const isFired = p.cart !== undefined && p.cart.windowStartMs === null;
+    state.openCarts += Number(isOpen) - Number(wasOpen);
+    state.firedCarts += Number(isFired) - Number(wasFired);
+  }
+  if (enabled(opts, "browse_abandoned")) {
+    const wasOpen = p.session !== undefined;
+    p.session = browseOnEvent(p.session, event, tsMs, opts);
+    state.openSessions += Number(p.session !== undefined) - Number(wasOpen);
+  }
+  settle(state, pid, p, known);
+}
+
+function cartTtl(opts: DetectOptions): number {
+  return opts.cartTtlMs ?? DEFAULT_CART_TTL_MS;
+}
+
+/** Queues the profile's timers that are not queued yet, and drops the profile when it holds nothing. */
+function settle(state: DetectState, pid: string, p: ProfileState, known: boolean): void {
+  if (p.cart === undefined && p.session === undefined) {
+    if (known) state.profiles.delete(pid);
+    return;
+  }
+  if (!known) state.profiles.set(pid, p);
+  if (p.cart !== undefined && (p.cartQueuedMs === null || p.cart.timerMs < p.cartQueuedMs)) {
+    state.cartTimers.push(p.cart.timerMs, pid, pid);
+    p.cartQueuedMs = p.cart.timerMs;
+  }
+  if (p.session !== undefined && (p.sessionQueuedMs === null || p.session.closeMs < p.sessionQueuedMs)) {
+    state.sessionTimers.push(p.session.closeMs, pid, pid);
+    p.sessionQueuedMs = p.session.closeMs;
+  }
+}
+
+function onCartTimer(
+  state: DetectState,
+  pid: string,
+  t: number,
+  opts: DetectOptions,
+  triggers: Trigger[],
+): void {
+  const p = state.profiles.get(pid);
+  if (p === undefined || p.cartQueuedMs !== t) return; // stale entry
+  p.cartQueuedMs = null;
+  const cart = p.cart;
+  if (cart !== undefined && cart.timerMs <= t) {
+    const wasOpen = cart.windowStartMs !== null;
+    const [after, trigger] = cartOnTimer(cart, pid, {
+      abandonAfterMs: opts.abandonAfterMs,
+      cartTtlMs: cartTtl(opts),
+    });
+    if (trigger !== undefined) triggers.push(trigger);
+    p.cart = after;
+    state.openCarts -= Number(wasOpen);
+    state.firedCarts += Number(after !== undefined) - Number(!wasOpen);
+  }
+  settle(state, pid, p, true);
+}
+
+function onSessionTimer(
+  state: DetectState,
+  pid: string,
+  t: number,
+  opts: DetectOptions,
+  triggers: Trigger[],
+): void {
+  const p = state.profiles.get(pid);
+  if (p === undefined || p.sessionQueuedMs !== t) return; // stale entry
+  p.sessionQueuedMs = null;
+  const session = p.session;
+  if (session !== undefined && session.closeMs <= t) {
+    const trigger = browseOnTimer(session, pid, opts);
+    if (trigger !== undefined) triggers.push(trigger);
+    p.session = undefined;
+    state.openSessions -= 1;
+  }
+  settle(state, pid, p, true);
 }

@@ -1,0 +1,103 @@
+import type { ShopEvent } from "../ingest/index.ts";
+import type { Trigger, TriggerItem } from "./trigger.ts";
+
+/**
+ * Browse sessions for one profile, applied in event-time order (timers before events at the same time).
+ *
+ * - A session is a run of product_views with gaps under sessionGap: it opens at its first view and
+ *   closes at `lastView + sessionGap` (a view exactly sessionGap after the last one starts a new session).
+ * - A cart_add or purchase while the session is open (first view ≤ t < close) converts it: it still
+ *   absorbs views (the gap rule) but fires nothing.
+ * - On close, a session with at least minViews views (all views, not distinct products) that did not
+ *   convert fires one `browse_abandoned` trigger: items are the viewed products by view count
+ *   (most first, ties by first view), quantity = views, price = the last price seen on a view.
+ *
+ * @example
+ * let s = browseOnEvent(undefined, { type: "product_view", productId: "sku-1", ... }, t0, opts);
+ * const trigger = browseOnTimer(s, "p1", opts); // undefined: 1 view < minViews 2
+ */
+export interface ViewedProduct {
+  views: number;
+  price?: number;
+}
+
+export interface SessionState {
+  startMs: number;
+  lastMs: number;
+  /** `lastMs + sessionGap`: the session's timer. */
+  closeMs: number;
+  views: number;
+  converted: boolean;
+  /** Views per product in first-view order; emptied once the session converts. */
+  products: Map<string, ViewedProduct>;
+}
+
+export interface BrowseOptions {
+  sessionGapMs: number;
+  minViews: number;
+}
+
+/** Applies one event to a profile's open session (mutating it); undefined means no session. */
+export function browseOnEvent(
+  session: SessionState | undefined,
+  event: ShopEvent,
+  tsMs: number,
+  opts: BrowseOptions,
+): SessionState | undefined {
+  if (event.type === "product_view") {
+    const s = session ?? {
+      startMs: tsMs,
+      lastMs: tsMs,
+      closeMs: tsMs,
+      views: 0,
+      converted: false,
+      products: new Map<string, ViewedProduct>(),
+    };
+    s.views += 1;
+    s.lastMs = tsMs;
+    s.closeMs = tsMs + opts.sessionGapMs;
+    if (!s.converted) {
+      const p = s.products.get(event.productId);
+      if (p === undefined)
+        s.products.set(
+          event.productId,
+          event.price === undefined ? { views: 1 } : { views: 1, price: event.price },
+        );
+      else {
+        p.views += 1;
+        if (event.price !== undefined) p.price = event.price;
+      }
+    }
+    return s;
+  }
+  if (session !== undefined && (event.type === "cart_add" || event.type === "purchase")) {
+    session.converted = true;
+    session.products.clear();
+  }
+  return session;
+}
+
+/** The session's timer at `closeMs`: the session closes, maybe with a trigger. */
+export function browseOnTimer(
+  session: SessionState,
+  profileId: string,
+  opts: BrowseOptions,
+): Trigger | undefined {
+  if (session.converted || session.views < opts.minViews) return undefined;
+  const ranked = [...session.products].sort((a, b) => b[1].views - a[1].views);
+  const items: TriggerItem[] = ranked.map(([productId, p]) =>
+    p.price === undefined
+      ? { productId, quantity: p.views }
+      : { productId, quantity: p.views, price: p.price },
+  );
+  const windowStart = new Date(session.startMs).toISOString();
+  return {
+    id: `browse_abandoned:${profileId}:${windowStart}`,
+    kind: "browse_abandoned",
+    profileId,
+    at: new Date(session.closeMs).toISOString(),
+    items,
+    windowStart,
+    windowEnd: new Date(session.lastMs).toISOString(),
+  };
+}

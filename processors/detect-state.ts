@@ -1,0 +1,80 @@
+import type { ShopEvent } from "../ingest/index.ts";
+import type { SessionState } from "./browse.ts";
+import type { CartState } from "./cart.ts";
+import { initialSeenIds, type SeenIds } from "./seen-ids.ts";
+import { TimeQueue } from "./time-queue.ts";
+import { initialWatermark, type Watermark } from "./watermark.ts";
+
+/** An accepted event waiting for the watermark to pass its time. */
+export interface PendingEvent {
+  event: ShopEvent;
+  tsMs: number;
+}
+
+/** What detection keeps for one profile: only while a cart or a session exists. */
+export interface ProfileState {
+  cart: CartState | undefined;
+  session: SessionState | undefined;
+  /** Time of this profile's entry in the cart / session timer queue, null when none is queued. */
+  cartQueuedMs: number | null;
+  sessionQueuedMs: number | null;
+}
+
+/**
+ * The detector's whole state. It holds Maps and heaps: `detect` mutates it in place (and returns it);
+ * `snapshotDetectState` turns it into plain JSON and `restoreDetectState` back.
+ */
+export interface DetectState {
+  watermark: Watermark;
+  profiles: Map<string, ProfileState>;
+  /** Accepted events ordered by (time, id), applied once the watermark passes them. */
+  pending: TimeQueue<PendingEvent>;
+  /** Profile ids keyed by cart / session timer time (lazy: stale entries are skipped). */
+  cartTimers: TimeQueue<string>;
+  sessionTimers: TimeQueue<string>;
+  seen: SeenIds;
+  /** Carts with a pending deadline, carts kept after firing, open sessions. */
+  openCarts: number;
+  firedCarts: number;
+  openSessions: number;
+}
+
+export function initialDetectState(): DetectState {
+  return {
+    watermark: initialWatermark(),
+    profiles: new Map(),
+    pending: new TimeQueue(),
+    cartTimers: new TimeQueue(),
+    sessionTimers: new TimeQueue(),
+    seen: initialSeenIds(),
+    openCarts: 0,
+    firedCarts: 0,
+    openSessions: 0,
+  };
+}
+
+export interface DetectStats {
+  /** Carts with a pending abandonment deadline. */
+  openCarts: number;
+  openSessions: number;
+  watermarkMs: number;
+  maxEventMs: number;
+  /** Fired carts still remembered (until cartTtl), profiles with any state, buffered events, remembered ids. */
+  firedCarts: number;
+  profiles: number;
+  pendingEvents: number;
+  rememberedIds: number;
+}
+
+export function detectStats(s: DetectState): DetectStats {
+  return {
+    openCarts: s.openCarts,
+    openSessions: s.openSessions,
+    watermarkMs: s.watermark.watermarkMs,
+    maxEventMs: s.watermark.maxEventMs,
+    firedCarts: s.firedCarts,
+    profiles: s.profiles.size,
+    pendingEvents: s.pending.size,
+    rememberedIds: s.seen.ids.size,
+  };
+}
