@@ -8,3 +8,4 @@
 
 export * from "./recommend/index.ts";
 export * from "./sql.ts";
+export * from "./segments/index.ts";
