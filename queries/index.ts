@@ -7,5 +7,5 @@
  */
 
 export * from "./recommend/index.ts";
-export * from "./sql.ts";
 export * from "./segments/index.ts";
+export * from "./sql.ts";

@@ -6,6 +6,8 @@
  * await refreshModels(db, { now });
  * const recs = await recommend(db, [{ profileId: "p1" }], { strategy: "viewed_viewed", limit: 4, now });
  */
+
+export * from "./backtest.ts";
 export * from "./batch.ts";
 export * from "./models.ts";
 export * from "./recommend.ts";
