@@ -10,7 +10,7 @@ import {
 import { type Rng, WeightedSampler } from "./generate-rng.ts";
 
 /** Rows of the entity tables, with the column names of ingest/schema.sql. Times are ISO-8601 strings. */
-export interface ProfileRow {
+export type ProfileRow = {
   profile_id: string;
   email: string;
   first_name: string;
@@ -22,8 +22,8 @@ export interface ProfileRow {
   country: string;
   created_at: string;
   attributes: { loyaltyTier: string; preferredCategory: string };
-}
-export interface ProductRow {
+};
+export type ProductRow = {
   product_id: string;
   name: string;
   category: string;
@@ -33,15 +33,15 @@ export interface ProductRow {
   active: boolean;
   image_url: string;
   url: string;
-}
-export interface StoreRow {
+};
+export type StoreRow = {
   store_id: string;
   name: string;
   city: string;
   country: string;
   timezone: string;
-}
-export interface OrderRow {
+};
+export type OrderRow = {
   order_id: string;
   profile_id: string;
   store_id: string | null;
@@ -49,21 +49,21 @@ export interface OrderRow {
   total: number;
   currency: string;
   status: string;
-}
-export interface OrderItemRow {
+};
+export type OrderItemRow = {
   order_id: string;
   product_id: string;
   quantity: number;
   price: number;
-}
-export interface BookingRow {
+};
+export type BookingRow = {
   booking_id: string;
   profile_id: string;
   store_id: string;
   starts_at: string;
   service: string;
   status: string;
-}
+};
 
 const DAY = 86_400_000;
 const marketSampler = new WeightedSampler(MARKETS.map((m) => m.weight));

@@ -65,7 +65,7 @@ export const SHOP_TABLES = ["profiles", "products", "stores", "bookings", "order
 export type ShopTable = (typeof SHOP_TABLES)[number];
 
 /** A shop's rows for one table. */
-export function shopRows(shop: Shop, table: ShopTable): readonly object[] {
+export function shopRows(shop: Shop, table: ShopTable): readonly Record<string, unknown>[] {
   return table === "order_items" ? shop.orderItems : shop[table];
 }
 

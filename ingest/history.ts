@@ -5,13 +5,16 @@ import {
   Dictionary,
   Float64,
   Int32,
+  makeData,
   makeTable,
+  makeVector,
   type RecordBatch,
   Table,
   Utf8,
+  type Vector,
   vectorFromArray,
 } from "apache-arrow";
-import { bufferTime, concatMap, filter, type Subscription } from "rxjs";
+import { bufferTime, concatMap, filter, map, type Subscription } from "rxjs";
 import { appendArrow } from "./arrow.ts";
 import { consumeStream, type StreamMsg } from "./consumer.ts";
 import type { Db } from "./db.ts";
@@ -30,7 +33,42 @@ const STAGING = `CREATE TEMP TABLE IF NOT EXISTS _staging (
   price DOUBLE, currency VARCHAR, order_id VARCHAR, session_id VARCHAR, items VARCHAR, attributes VARCHAR,
   extra VARCHAR, received_ms DOUBLE)`;
 
-const dictUtf8 = () => new Dictionary(new Utf8(), new Int32());
+/** Dictionary-encodes strings in one pass (Map lookup per value): much cheaper than a generic builder. */
+function dictionaryVector(values: readonly (string | undefined)[]): Vector<Dictionary<Utf8, Int32>> {
+  const n = values.length;
+  const index = new Map<string, number>();
+  const dict: string[] = [];
+  const codes = new Int32Array(n);
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === undefined) {
+      nullCount++;
+      continue;
+    }
+    let code = index.get(v);
+    if (code === undefined) {
+      code = dict.length;
+      index.set(v, code);
+      dict.push(v);
+    }
+    codes[i] = code;
+    validity[i >> 3]! |= 1 << (i & 7);
+  }
+  const type = new Dictionary(new Utf8(), new Int32());
+  const dictionary = vectorFromArray(dict, new Utf8());
+  return makeVector(
+    makeData({
+      type,
+      length: n,
+      nullCount,
+      nullBitmap: nullCount > 0 ? validity : null,
+      data: codes,
+      dictionary,
+    }),
+  );
+}
 
 export interface HistoryStats {
   accepted: number;
@@ -55,74 +93,45 @@ export function eventsToArrow(rows: readonly Row[], receivedMs: number): RecordB
   const n = rows.length;
   const seq = new Float64Array(n);
   const tsMs = new Float64Array(n);
-  const received = new Float64Array(n).fill(receivedMs);
   const flat: FlatEvent[] = new Array(n);
   rows.forEach((r, i) => {
     seq[i] = r.seq;
     tsMs[i] = r.decoded.tsMs;
     flat[i] = flatEvent(r.decoded.event);
   });
-  const str = (f: (r: Row, i: number) => string | undefined) => rows.map((r, i) => f(r, i) ?? null);
-  const e = (r: Row) => r.decoded.event;
+  const events = rows.map((r) => r.decoded.event);
   const json = (v: unknown) => (v === undefined ? undefined : JSON.stringify(v));
-  const table = makeTable({ seq, ts_ms: tsMs, received_ms: received });
-  const cols = {
-    seq: table.getChild("seq")!,
-    id: vectorFromArray(
-      str((r) => e(r).id),
-      new Utf8(),
-    ),
-    type: vectorFromArray(
-      str((r) => e(r).type),
-      dictUtf8(),
-    ),
-    profile_id: vectorFromArray(
-      str((r) => e(r).profileId),
-      dictUtf8(),
-    ),
-    ts_ms: table.getChild("ts_ms")!,
-    product_id: vectorFromArray(
-      str((_, i) => flat[i]!.productId),
-      dictUtf8(),
-    ),
+  const numbers = makeTable({ seq, ts_ms: tsMs, received_ms: new Float64Array(n).fill(receivedMs) });
+  // Column order = the _staging table's. Every string column is dictionary-encoded (one code path
+  // into DuckDB; for repeated values like type, profile and product it also shrinks the batch).
+  return new Table({
+    seq: numbers.getChild("seq")!,
+    id: dictionaryVector(events.map((e) => e.id)),
+    type: dictionaryVector(events.map((e) => e.type)),
+    profile_id: dictionaryVector(events.map((e) => e.profileId)),
+    ts_ms: numbers.getChild("ts_ms")!,
+    product_id: dictionaryVector(flat.map((f) => f.productId)),
     quantity: vectorFromArray(
       flat.map((f) => f.quantity ?? null),
       new Int32(),
     ),
     price: vectorFromArray(
-      rows.map((r) => e(r).price ?? null),
+      events.map((e) => e.price ?? null),
       new Float64(),
     ),
-    currency: vectorFromArray(
-      str((r) => e(r).currency),
-      dictUtf8(),
-    ),
-    order_id: vectorFromArray(
-      str((_, i) => flat[i]!.orderId),
-      new Utf8(),
-    ),
-    session_id: vectorFromArray(
-      str((r) => e(r).sessionId),
-      dictUtf8(),
-    ),
-    items: vectorFromArray(
-      str((_, i) => json(flat[i]!.items)),
-      new Utf8(),
-    ),
-    attributes: vectorFromArray(
-      str((_, i) => json(flat[i]!.attributes)),
-      new Utf8(),
-    ),
-    extra: vectorFromArray(
-      str((r) => json(r.decoded.extra)),
-      new Utf8(),
-    ),
-    received_ms: table.getChild("received_ms")!,
-  };
-  return new Table(cols).batches[0]!;
+    currency: dictionaryVector(events.map((e) => e.currency)),
+    order_id: dictionaryVector(flat.map((f) => f.orderId)),
+    session_id: dictionaryVector(events.map((e) => e.sessionId)),
+    items: dictionaryVector(flat.map((f) => json(f.items))),
+    attributes: dictionaryVector(flat.map((f) => json(f.attributes))),
+    extra: dictionaryVector(rows.map((r) => json(r.decoded.extra))),
+    received_ms: numbers.getChild("received_ms")!,
+  }).batches[0]!;
 }
 
-export interface BatchOutcome {
+export interface PreparedBatch {
+  /** The accepted events as one Arrow record batch (undefined when none were accepted). */
+  arrow: RecordBatch | undefined;
   accepted: number;
   duplicates: number;
   rejected: {
@@ -134,17 +143,16 @@ export interface BatchOutcome {
 }
 
 /**
- * The history's effect of one micro-batch: decode, drop repeated ids, append the accepted events
- * (Arrow → staging → one transaction with the offset). Returns the rejects for the dead-letter stream.
+ * The pure half of a micro-batch (no I/O): decode, drop repeated ids, build the Arrow record batch.
+ * Runs while DuckDB is still committing the previous batch.
  */
-export async function writeHistoryBatch(
-  conn: DuckDBConnection,
+export function prepareHistoryBatch(
   msgs: readonly Pick<StreamMsg, "seq" | "subject" | "data">[],
   seen: RecentIds,
-  opts: { consumer: string; receivedMs: number },
-): Promise<BatchOutcome> {
+  receivedMs: number,
+): PreparedBatch {
   const rows: Row[] = [];
-  const rejected: BatchOutcome["rejected"] = [];
+  const rejected: PreparedBatch["rejected"] = [];
   let duplicates = 0;
   for (const m of msgs) {
     const decoded = decodeEvent(m.subject, m.data);
@@ -156,19 +164,40 @@ export async function writeHistoryBatch(
       rows.push({ seq: m.seq, decoded });
     }
   }
-  const lastSeq = msgs.at(-1)?.seq ?? 0;
+  return {
+    arrow: rows.length > 0 ? eventsToArrow(rows, receivedMs) : undefined,
+    accepted: rows.length,
+    duplicates,
+    rejected,
+    lastSeq: msgs.at(-1)?.seq ?? 0,
+  };
+}
+
+/** The durable half: append the Arrow batch and commit it with the stream offset in one transaction. */
+export async function commitHistoryBatch(conn: DuckDBConnection, batch: PreparedBatch, consumer: string) {
   await conn.run("DELETE FROM _staging");
-  if (rows.length > 0) await appendArrow(conn, "_staging", eventsToArrow(rows, opts.receivedMs));
+  if (batch.arrow) await appendArrow(conn, "_staging", batch.arrow);
   await conn.run("BEGIN TRANSACTION");
   try {
-    if (rows.length > 0) for (const sql of STATEMENTS.slice(0, -1)) await conn.run(sql);
-    await conn.run(STATEMENTS.at(-1)!, { consumer: opts.consumer, last_seq: lastSeq });
+    if (batch.arrow) for (const sql of STATEMENTS.slice(0, -1)) await conn.run(sql);
+    await conn.run(STATEMENTS.at(-1)!, { consumer, last_seq: batch.lastSeq });
     await conn.run("COMMIT");
   } catch (err) {
     await conn.run("ROLLBACK").catch(() => {});
     throw err;
   }
-  return { accepted: rows.length, duplicates, rejected, lastSeq };
+}
+
+/** Both halves, for callers without a pipeline (tests, tools). */
+export async function writeHistoryBatch(
+  conn: DuckDBConnection,
+  msgs: readonly Pick<StreamMsg, "seq" | "subject" | "data">[],
+  seen: RecentIds,
+  opts: { consumer: string; receivedMs: number },
+): Promise<PreparedBatch> {
+  const batch = prepareHistoryBatch(msgs, seen, opts.receivedMs);
+  await commitHistoryBatch(conn, batch, opts.consumer);
+  return batch;
 }
 
 /** The last sequence whose effect is in the history for `consumer` (0 when none). */
@@ -236,11 +265,13 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
     .pipe(
       bufferTime(deps.batchDelayMs ?? 100, null, deps.batchSize ?? 10_000),
       filter((batch) => batch.length > 0),
-      concatMap(async (batch) => {
+      // Decoding and Arrow building happen here, as batches arrive, overlapping the previous commit.
+      map((msgs) => ({ msgs, out: prepareHistoryBatch(msgs, seen, now()) })),
+      concatMap(async ({ msgs, out }) => {
         const t0 = performance.now();
-        const out = await writeHistoryBatch(conn, batch, seen, { consumer, receivedMs: now() });
+        await commitHistoryBatch(conn, out, consumer);
         await deadLetter(deps.nc, out.rejected);
-        batch.at(-1)!.ack();
+        msgs.at(-1)!.ack();
         stats.appendMs += performance.now() - t0;
         stats.accepted += out.accepted;
         stats.duplicates += out.duplicates;

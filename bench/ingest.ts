@@ -1,0 +1,136 @@
+// npm run bench:ingest [-- --events 1000000 --runs 3]
+// Publishes N events to a fresh embedded nats-server, then measures in the same run:
+//   raw:  JetStream pull consume (callback) + ack per batch, no processing — the limit;
+//   e2e:  the history writer (decode + validate + dedupe + Arrow batch + DuckDB append + offset commit + ack);
+//   append: DuckDB append alone (Arrow batch → staging → events), rows/s.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  connectNats,
+  eventMessage,
+  openDb,
+  provision,
+  publishMany,
+  type ShopEvent,
+  startHistory,
+  startNats,
+} from "../ingest/index.ts";
+import { arg, median, printTable, trackPeakRss } from "./lib.ts";
+
+const N = arg("events", 1_000_000);
+const RUNS = arg("runs", 3);
+const TYPES = [
+  "product_view",
+  "product_view",
+  "product_view",
+  "product_view",
+  "cart_add",
+  "cart_remove",
+  "checkout_start",
+  "purchase",
+] as const;
+
+function makeEvent(i: number): ShopEvent {
+  const t = TYPES[i % TYPES.length]!;
+  const base = {
+    id: `b${i}`,
+    profileId: `p${(i * 7919) % 100_000}`,
+    ts: new Date(1_795_000_000_000 + i * 100).toISOString(),
+  };
+  const productId = `sku-${(i * 31) % 10_000}`;
+  switch (t) {
+    case "purchase":
+      return {
+        ...base,
+        type: t,
+        orderId: `o${i}`,
+        items: [{ productId, quantity: 1, price: 19.9 }],
+        currency: "EUR",
+      };
+    case "cart_add":
+    case "cart_remove":
+      return { ...base, type: t, productId, quantity: 1, price: 19.9 };
+    case "checkout_start":
+      return { ...base, type: t };
+    default:
+      return { ...base, type: "product_view", productId, price: 19.9, currency: "EUR" };
+  }
+}
+
+async function rawConsume(nc: NatsConnection, n: number): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  const name = `raw${Math.random().toString(36).slice(2, 8)}`;
+  await jsm.consumers.add("EVENTS", {
+    durable_name: name,
+    ack_policy: AckPolicy.All,
+    max_ack_pending: 20_000,
+  });
+  const c = await jetstream(nc).consumers.get("EVENTS", name);
+  const t0 = performance.now();
+  let count = 0;
+  await new Promise<void>((resolve) => {
+    void c.consume({
+      max_messages: 2_000,
+      callback: (m) => {
+        count++;
+        if (count % 1_000 === 0 || count === n) m.ack();
+        if (count === n) resolve();
+      },
+    });
+  });
+  const secs = (performance.now() - t0) / 1000;
+  await jsm.consumers.delete("EVENTS", name);
+  return n / secs;
+}
+
+const rss = trackPeakRss();
+const dir = mkdtempSync(join(tmpdir(), "nudge-bench-ingest-"));
+const server = await startNats({ storeDir: join(dir, "nats") });
+const nc = await connectNats(server.url, "bench");
+await provision(nc);
+
+console.log(`publishing ${N.toLocaleString()} events…`);
+let t0 = performance.now();
+for (let from = 0; from < N; from += 50_000) {
+  const msgs = [];
+  for (let i = from; i < Math.min(N, from + 50_000); i++) msgs.push(eventMessage(makeEvent(i)));
+  await publishMany(nc, msgs);
+}
+const publishRate = N / ((performance.now() - t0) / 1000);
+
+const raw: number[] = [];
+const e2e: number[] = [];
+const append: number[] = [];
+for (let run = 0; run < RUNS; run++) {
+  raw.push(await rawConsume(nc, N));
+  const db = await openDb(join(dir, `h${run}.duckdb`));
+  t0 = performance.now();
+  const history = await startHistory({ nc, db, durable: `history-bench-${run}` });
+  await history.caughtUp(N);
+  const secs = (performance.now() - t0) / 1000;
+  const st = history.stats();
+  e2e.push(N / secs);
+  append.push(st.accepted / (st.appendMs / 1000));
+  await history.stop();
+  db.close();
+  console.log(
+    `run ${run + 1}: raw ${Math.round(raw.at(-1)!)}/s, e2e ${Math.round(e2e.at(-1)!)}/s, batches ${st.batches}`,
+  );
+}
+
+printTable([
+  { measure: "publish (PubAck awaited, windowed)", "events/s": Math.round(publishRate) },
+  { measure: "raw JetStream consume + ack (limit)", "events/s": Math.round(median(raw)) },
+  { measure: "end to end into DuckDB history", "events/s": Math.round(median(e2e)) },
+  { measure: "history write path (decode→Arrow→DuckDB commit)", "events/s": Math.round(median(append)) },
+]);
+console.log(`\nend-to-end / raw consume: ${(median(e2e) / median(raw)).toFixed(2)} (goal ≥ 0.50)`);
+console.log(`history write rows/s: ${Math.round(median(append)).toLocaleString()} (goal ≥ 500,000)`);
+console.log(`peak RSS: ${rss.peakMiB.toFixed(0)} MiB; medians of ${RUNS} runs, ${N.toLocaleString()} events`);
+rss.stop();
+await nc.close();
+await server.stop();
+rmSync(dir, { recursive: true, force: true });
