@@ -97,9 +97,9 @@ async function purchasesAfter(
   const truth = new Map<string, Set<string>>();
   for (const r of rows) {
     const id = String(r.profile_id);
-    let set = truth.get(id);
-    if (!set) truth.set(id, (set = new Set()));
+    const set = truth.get(id) ?? new Set<string>();
     set.add(String(r.product_id));
+    truth.set(id, set);
   }
   return truth;
 }
