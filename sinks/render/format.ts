@@ -96,7 +96,13 @@ export function formatDate(
     dateFormats,
     key,
     () => new Intl.DateTimeFormat(locale, { ...style, timeZone }),
-    () => new Intl.DateTimeFormat("en", { ...style, timeZone: "UTC" }),
+    () => {
+      try {
+        return new Intl.DateTimeFormat(locale, { ...style, timeZone: "UTC" });
+      } catch {
+        return new Intl.DateTimeFormat("en", { ...style, timeZone: "UTC" });
+      }
+    },
   );
   return f.format(ms);
 }
