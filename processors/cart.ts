@@ -19,8 +19,8 @@ import type { Trigger, TriggerItem } from "./trigger.ts";
  *   `cartTtl` after its last activity, so memory follows open carts plus recently fired ones.
  *
  * @example
- * let cart = cartOnEvent(undefined, { type: "cart_add", productId: "sku-1", quantity: 1, ... }, t0, opts);
- * const [after, trigger] = cartOnTimer(cart, cart.timerMs, "p1", opts); // trigger.kind === "cart_abandoned"
+ * let cart = cartOnEvent(undefined, { type: "cart_add", productId: "sku-1", quantity: 1, ... }, t0, 7_200_000);
+ * const [after, trigger] = cartOnTimer(cart, "p1", 7 * 86_400_000); // trigger.kind === "cart_abandoned"
  */
 export interface CartItemState {
   productId: string;
@@ -37,16 +37,11 @@ export interface CartState {
   timerMs: number;
 }
 
-export interface CartOptions {
-  abandonAfterMs: number;
-  cartTtlMs: number;
-}
-
-function activity(cart: CartState, tsMs: number, opts: CartOptions): CartState | undefined {
+function activity(cart: CartState, tsMs: number, abandonAfterMs: number): CartState | undefined {
   if (cart.items.length === 0) return undefined;
   cart.lastActivityMs = tsMs;
   cart.windowStartMs ??= tsMs;
-  cart.timerMs = tsMs + opts.abandonAfterMs;
+  cart.timerMs = tsMs + abandonAfterMs;
   return cart;
 }
 
@@ -60,7 +55,7 @@ export function cartOnEvent(
   cart: CartState | undefined,
   event: ShopEvent,
   tsMs: number,
-  opts: CartOptions,
+  abandonAfterMs: number,
 ): CartState | undefined {
   switch (event.type) {
     case "cart_add": {
@@ -70,7 +65,7 @@ export function cartOnEvent(
       if (k < 0) c.items.push(item);
       item.quantity += event.quantity ?? 1;
       if (event.price !== undefined) item.price = event.price;
-      return activity(c, tsMs, opts);
+      return activity(c, tsMs, abandonAfterMs);
     }
     case "cart_remove": {
       if (cart === undefined) return undefined;
@@ -80,10 +75,10 @@ export function cartOnEvent(
         item.quantity -= event.quantity ?? 1;
         if (item.quantity <= 0) cart.items.splice(k, 1);
       }
-      return activity(cart, tsMs, opts);
+      return activity(cart, tsMs, abandonAfterMs);
     }
     case "checkout_start":
-      return cart === undefined ? undefined : activity(cart, tsMs, opts);
+      return cart === undefined ? undefined : activity(cart, tsMs, abandonAfterMs);
     case "purchase":
       return undefined;
     default:
@@ -95,7 +90,7 @@ export function cartOnEvent(
 export function cartOnTimer(
   cart: CartState,
   profileId: string,
-  opts: CartOptions,
+  cartTtlMs: number,
 ): [CartState | undefined, Trigger | undefined] {
   if (cart.windowStartMs === null) return [undefined, undefined];
   const items: TriggerItem[] = cart.items.map((i) =>
@@ -113,7 +108,7 @@ export function cartOnTimer(
     windowStart,
     windowEnd: new Date(cart.lastActivityMs).toISOString(),
   };
-  const expiresMs = cart.lastActivityMs + opts.cartTtlMs;
+  const expiresMs = cart.lastActivityMs + cartTtlMs;
   if (expiresMs <= cart.timerMs) return [undefined, trigger];
   cart.windowStartMs = null;
   cart.timerMs = expiresMs;

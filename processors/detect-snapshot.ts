@@ -53,7 +53,7 @@ export function snapshotDetectState(s: DetectState): DetectSnapshot {
       maxEventMs: fromTime(w.maxEventMs),
       anchorWallMs: w.anchorWallMs,
     },
-    pending: s.pending.sorted().map(({ item }) => ({ tsMs: item.tsMs, event: structuredClone(item.event) })),
+    pending: s.pending.sorted().map(({ time, item }) => ({ tsMs: time, event: structuredClone(item) })),
     profiles: [...s.profiles].map(([pid, p]) => [
       pid,
       {
@@ -90,7 +90,7 @@ export function restoreDetectState(json: unknown): DetectState {
   s.watermark.watermarkMs = toTime(snap.watermark.watermarkMs);
   s.watermark.maxEventMs = toTime(snap.watermark.maxEventMs);
   s.watermark.anchorWallMs = snap.watermark.anchorWallMs;
-  for (const { tsMs, event } of snap.pending) s.pending.push(tsMs, event.id, { tsMs, event });
+  for (const { tsMs, event } of snap.pending) s.pending.push(tsMs, event.id, event);
   for (const [id, ts] of snap.seen) rememberId(s.seen, id, ts);
   for (const [pid, ps] of snap.profiles) {
     const p: ProfileState = { cart: ps.cart, session: undefined, cartQueuedMs: null, sessionQueuedMs: null };

@@ -5,12 +5,6 @@ import { initialSeenIds, type SeenIds } from "./seen-ids.ts";
 import { TimeQueue } from "./time-queue.ts";
 import { initialWatermark, type Watermark } from "./watermark.ts";
 
-/** An accepted event waiting for the watermark to pass its time. */
-export interface PendingEvent {
-  event: ShopEvent;
-  tsMs: number;
-}
-
 /** What detection keeps for one profile: only while a cart or a session exists. */
 export interface ProfileState {
   cart: CartState | undefined;
@@ -28,7 +22,7 @@ export interface DetectState {
   watermark: Watermark;
   profiles: Map<string, ProfileState>;
   /** Accepted events ordered by (time, id), applied once the watermark passes them. */
-  pending: TimeQueue<PendingEvent>;
+  pending: TimeQueue<ShopEvent>;
   /** Profile ids keyed by cart / session timer time (lazy: stale entries are skipped). */
   cartTimers: TimeQueue<string>;
   sessionTimers: TimeQueue<string>;

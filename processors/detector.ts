@@ -1,7 +1,7 @@
 import { NudgeError, type ShopEvent } from "../ingest/index.ts";
 import { browseOnEvent, browseOnTimer } from "./browse.ts";
 import { cartOnEvent, cartOnTimer } from "./cart.ts";
-import type { DetectState, PendingEvent, ProfileState } from "./detect-state.ts";
+import type { DetectState, ProfileState } from "./detect-state.ts";
 import { forgetIdsBefore, rememberId } from "./seen-ids.ts";
 import type { Trigger, TriggerKind } from "./trigger.ts";
 import { observeEventTime, observeWallTime } from "./watermark.ts";
@@ -89,7 +89,7 @@ export function detect(
       return [state, out];
     }
     rememberId(state.seen, event.id, tsMs);
-    if (event.type !== "profile_update") state.pending.push(tsMs, event.id, { event, tsMs });
+    if (event.type !== "profile_update") state.pending.push(tsMs, event.id, event);
     observeEventTime(state.watermark, tsMs, opts.latenessMs, input.wallMs);
   }
   advance(state, state.watermark.watermarkMs, opts, out.triggers);
@@ -118,7 +118,7 @@ function advance(state: DetectState, wm: number, opts: DetectOptions, triggers: 
       onSessionTimer(state, sessionTimers.pop() as string, tb, opts, triggers);
     } else {
       if (!(te < wm)) break;
-      applyEvent(state, pending.pop() as PendingEvent, opts);
+      applyEvent(state, pending.pop() as ShopEvent, te, opts);
     }
   }
   forgetIdsBefore(state.seen, wm - opts.latenessMs);
@@ -135,7 +135,7 @@ function enabled(opts: DetectOptions, kind: TriggerKind): boolean {
   return opts.kinds === undefined || opts.kinds.includes(kind);
 }
 
-function applyEvent(state: DetectState, { event, tsMs }: PendingEvent, opts: DetectOptions): void {
+function applyEvent(state: DetectState, event: ShopEvent, tsMs: number, opts: DetectOptions): void {
   const pid = event.profileId;
   let p = state.profiles.get(pid);
   const known = p !== undefined;
@@ -144,10 +144,7 @@ function applyEvent(state: DetectState, { event, tsMs }: PendingEvent, opts: Det
     const before = p.cart;
     const wasOpen = before !== undefined && before.windowStartMs !== null;
     const wasFired = before !== undefined && before.windowStartMs === null;
-    p.cart = cartOnEvent(before, event, tsMs, {
-      abandonAfterMs: opts.abandonAfterMs,
-      cartTtlMs: cartTtl(opts),
-    });
+    p.cart = cartOnEvent(before, event, tsMs, opts.abandonAfterMs);
     const isOpen = p.cart !== undefined && p.cart.windowStartMs !== null;
     const isFired = p.cart !== undefined && p.cart.windowStartMs === null;
     state.openCarts += Number(isOpen) - Number(wasOpen);
@@ -159,10 +156,6 @@ function applyEvent(state: DetectState, { event, tsMs }: PendingEvent, opts: Det
     state.openSessions += Number(p.session !== undefined) - Number(wasOpen);
   }
   settle(state, pid, p, known);
-}
-
-function cartTtl(opts: DetectOptions): number {
-  return opts.cartTtlMs ?? DEFAULT_CART_TTL_MS;
 }
 
 /** Queues the profile's timers that are not queued yet, and drops the profile when it holds nothing. */
@@ -195,10 +188,7 @@ function onCartTimer(
   const cart = p.cart;
   if (cart !== undefined && cart.timerMs <= t) {
     const wasOpen = cart.windowStartMs !== null;
-    const [after, trigger] = cartOnTimer(cart, pid, {
-      abandonAfterMs: opts.abandonAfterMs,
-      cartTtlMs: cartTtl(opts),
-    });
+    const [after, trigger] = cartOnTimer(cart, pid, opts.cartTtlMs ?? DEFAULT_CART_TTL_MS);
     if (trigger !== undefined) triggers.push(trigger);
     p.cart = after;
     state.openCarts -= Number(wasOpen);
