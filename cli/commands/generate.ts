@@ -97,7 +97,7 @@ export function register(program: Command): void {
         .join(", ");
       const out = [
         `${s.file}: ${s.lines} lines, ${s.events} events, ${s.duplicates} duplicates, malformed: ${bad}` +
-          ` (${(s.bytes / 1e6).toFixed(1)} MB ; shop written in ${secs.toFixed(2)} s, ${Math.round(s.lines / secs)} lines/s)`,
+          ` (${(s.bytes / 1e6).toFixed(1)} MB); shop written in ${secs.toFixed(2)} s`,
         ...entities.map((f) => `${f.file}: ${f.rows} rows`),
         `load them with: nudge load --dir ${o.out}`,
       ];
