@@ -5,4 +5,6 @@
  * const renderer = createRenderer(); // compiles sinks/templates/ once
  * const { subject, html, text } = renderer.render("cart-reminder", ctx);
  */
+
+export * from "./delivery/index.ts";
 export * from "./render/index.ts";

@@ -1,0 +1,419 @@
+import { asyncScheduler, bufferTime, defer, filter, mergeMap, type SchedulerLike, Subject } from "rxjs";
+import { messageOf } from "../../ingest/index.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { type ComposeOptions, compose, type Recommendation } from "./compose.ts";
+import { countSkip, type EmailCounters, emailCounters } from "./counters.ts";
+import { decide } from "./decide.ts";
+import type { Dispatcher, RenderJob } from "./dispatcher.ts";
+import { FrequencyCap } from "./frequency-cap.ts";
+import { FINAL_STATES, type Ledger, type LedgerEntry } from "./ledger.ts";
+import type { QuietHours } from "./quiet-hours.ts";
+import { Limiter, retryDelay } from "./retry.ts";
+import { messageIdOf, SendRequest, sendIdOf, sendKey } from "./send-request.ts";
+import type { DeliveryStore, SendLogRow } from "./store.ts";
+import { TokenBucket } from "./token-bucket.ts";
+
+/** `recommend()` from queries/, bound to its database: one set-based query per call. */
+export type RecommendFn = (
+  requests: { profileId: string; context: string[] }[],
+  opts: { strategy: string; limit: number; now: Date },
+) => Promise<Recommendation[]>;
+
+export interface SendResult {
+  sendId: string;
+  key: string;
+  messageId: string;
+  status: "sent" | "failed" | "skipped" | "held" | "duplicate";
+  reason?: string;
+  response?: string;
+  error?: string;
+}
+
+export interface EmailSinkOptions extends ComposeOptions {
+  batchSize: number;
+  batchDelayMs: number;
+  /** Batches processed at once (lookups of one overlap sends of another). */
+  batchConcurrency: number;
+  /** Emails in an SMTP transaction at once. */
+  sendConcurrency: number;
+  recommendationLimit: number;
+  quietHours?: QuietHours;
+  frequencyCap: number;
+  frequencyWindowMs: number;
+  /** Emails per second over the whole sink; Infinity for none. */
+  sendRate: number;
+  backoff: { baseMs: number; maxMs: number; maxAttempts: number };
+}
+
+export interface EmailSinkDeps {
+  store: DeliveryStore;
+  ledger: Ledger;
+  dispatcher: Dispatcher;
+  recommend?: RecommendFn;
+  clock?: Clock;
+  /** Drives the micro-batch timer (bufferTime). */
+  scheduler?: SchedulerLike;
+  counters?: EmailCounters;
+  logger?: { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+  options: EmailSinkOptions;
+}
+
+interface Pending {
+  req: SendRequest;
+  key: string;
+  sendId: string;
+  messageId: string;
+  resolve(r: SendResult): void;
+  reject(e: unknown): void;
+}
+
+interface Claimed extends Pending {
+  entry: LedgerEntry;
+  resumed: boolean;
+}
+
+/**
+ * Micro-batched, exactly-once-per-key email sending. Requests are grouped by size or delay; per batch:
+ * ledger claims (KV create), ONE profile lookup, consent/pressure decisions, ONE recommendation query
+ * per strategy, ONE product lookup, then render+send with bounded concurrency, the ledger entry made
+ * final after each SMTP transaction, and the batch's send-log rows appended at once.
+ *
+ * @example
+ * const sink = new EmailSink({ store, ledger, dispatcher, recommend, options });
+ * await sink.start();
+ * const result = await sink.submit({ campaign: "welcome", profileId: "p1", template: "order-confirmation" });
+ */
+export class EmailSink {
+  readonly counters: EmailCounters;
+  readonly cap: FrequencyCap;
+  readonly #deps: EmailSinkDeps;
+  readonly #opts: EmailSinkOptions;
+  readonly #clock: Clock;
+  readonly #input = new Subject<Pending>();
+  readonly #inflight = new Map<string, Promise<SendResult>>();
+  readonly #limiter: Limiter;
+  readonly #bucket: TokenBucket | undefined;
+  readonly #done: Promise<void>;
+  #closed = false;
+
+  constructor(deps: EmailSinkDeps) {
+    this.#deps = deps;
+    this.#opts = deps.options;
+    this.#clock = deps.clock ?? systemClock;
+    this.counters = deps.counters ?? emailCounters;
+    this.cap = new FrequencyCap(this.#opts.frequencyCap, this.#opts.frequencyWindowMs);
+    this.#limiter = new Limiter(this.#opts.sendConcurrency);
+    this.#bucket = Number.isFinite(this.#opts.sendRate)
+      ? new TokenBucket(this.#opts.sendRate, this.#clock)
+      : undefined;
+    this.#done = new Promise((resolve) => {
+      this.#input
+        .pipe(
+          bufferTime(this.#opts.batchDelayMs, null, this.#opts.batchSize, deps.scheduler ?? asyncScheduler),
+          filter((b) => b.length > 0),
+          mergeMap((b) => defer(() => this.#processBatch(b)), this.#opts.batchConcurrency),
+        )
+        .subscribe({ complete: () => resolve(), error: () => resolve() });
+    });
+  }
+
+  get dispatcher(): Dispatcher {
+    return this.#deps.dispatcher;
+  }
+
+  /** Creates the tables, rebuilds the frequency cap from the send log, and resumes unfinished keys. */
+  async start(): Promise<{ resumed: number; held: number }> {
+    await this.#deps.store.ensureSchema();
+    const now = this.#clock.now();
+    this.cap.load(await this.#deps.store.recentMarketing(now - this.#opts.frequencyWindowMs));
+    return this.recover();
+  }
+
+  /**
+   * Finishes what a previous process left. `held` keys wait for their time. `sending` keys were
+   * claimed and then the process died, maybe in the middle of the SMTP transaction: the server may or
+   * may not have the message. They are sent again with the SAME Message-ID and X-Nudge-Send-Id, so at
+   * worst a receiver gets a duplicate it can recognise, never a lost email.
+   */
+  async recover(): Promise<{ resumed: number; held: number }> {
+    let resumed = 0;
+    let held = 0;
+    for (const entry of await this.#deps.ledger.unfinished()) {
+      if (entry.state === "held") {
+        held++;
+        this.#scheduleHeld(entry.request, Date.parse(entry.until ?? entry.at));
+      } else {
+        resumed++;
+        this.counters.resumed++;
+        void this.submit(entry.request).catch(() => {});
+      }
+    }
+    return { resumed, held };
+  }
+
+  /** Queues one request; resolves when its ledger entry is final (or held). Joins an identical in-flight key. */
+  submit(input: SendRequest | Parameters<typeof SendRequest.parse>[0]): Promise<SendResult> {
+    const req = SendRequest.parse(input);
+    const key = sendKey(req);
+    const sendId = sendIdOf(key);
+    const existing = this.#inflight.get(sendId);
+    if (existing) return existing;
+    if (this.#closed) return Promise.reject(new Error("email sink closed"));
+    const promise = new Promise<SendResult>((resolve, reject) => {
+      this.#input.next({ req, key, sendId, messageId: messageIdOf(key), resolve, reject });
+    });
+    this.#inflight.set(sendId, promise);
+    const forget = () => this.#inflight.delete(sendId);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  /** Stops taking requests and waits for the queued ones to finish. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#input.complete();
+    await this.#done;
+  }
+
+  async #processBatch(batch: Pending[]): Promise<void> {
+    try {
+      await this.#runBatch(batch);
+    } catch (err) {
+      this.#deps.logger?.error({ err: messageOf(err), size: batch.length }, "email batch failed");
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  async #runBatch(batch: Pending[]): Promise<void> {
+    const { store, ledger } = this.#deps;
+    const now = this.#clock.now();
+    const claims = await Promise.all(batch.map((p) => this.#claim(p, now)));
+    const claimed = claims.filter((c): c is Claimed => c !== undefined);
+    if (claimed.length === 0) return;
+
+    const profiles = await store.profiles(claimed.map((c) => c.req.profileId));
+    const log: SendLogRow[] = [];
+    const toSend: {
+      c: Claimed;
+      profile: NonNullable<ReturnType<typeof decide> & { action: "send" }>["profile"];
+    }[] = [];
+    const finals: Promise<void>[] = [];
+    for (const c of claimed) {
+      const d = decide({
+        req: c.req,
+        profile: profiles.get(c.req.profileId),
+        resumed: c.resumed,
+        now,
+        quietHours: this.#opts.quietHours,
+        cap: this.cap,
+      });
+      if (d.action === "send") toSend.push({ c, profile: d.profile });
+      else if (d.action === "skip") {
+        countSkip(this.counters, d.reason);
+        const email = profiles.get(c.req.profileId)?.email;
+        finals.push(this.#finish(c, { state: "skipped", reason: d.reason }, log, now, [], email));
+      } else {
+        this.counters.held++;
+        const entry = { ...c.entry, state: "held" as const, until: new Date(d.until).toISOString() };
+        finals.push(
+          ledger.put(entry).then(() => {
+            this.#scheduleHeld(c.req, d.until);
+            log.push(this.#logRow(c, entry, now, [], profiles.get(c.req.profileId)?.email));
+            c.resolve({ ...this.#result(c), status: "held", reason: entry.until });
+          }),
+        );
+      }
+    }
+
+    const recs = await this.#recommend(
+      toSend.map((t) => t.c.req),
+      now,
+    );
+    const productIds = new Set<string>();
+    for (const t of toSend) for (const it of t.c.req.items) productIds.add(it.productId);
+    for (const list of recs.values()) for (const r of list) productIds.add(r.productId);
+    const products = await store.products([...productIds]);
+
+    for (const { c, profile } of toSend) {
+      const candidates = (recs.get(c.req.profileId) ?? []).filter(
+        (r) => !c.req.items.some((it) => it.productId === r.productId) && products.has(r.productId),
+      );
+      const chosen = candidates.slice(0, this.#opts.recommendationLimit);
+      const { ctx, mail } = compose(
+        {
+          req: c.req,
+          key: c.key,
+          sendId: c.sendId,
+          messageId: c.messageId,
+          profile,
+          products,
+          recommendations: chosen,
+          now,
+        },
+        this.#opts,
+      );
+      finals.push(this.#deliver(c, { template: c.req.template, ctx, mail }, chosen, log, now));
+    }
+    await Promise.all(finals);
+    await store.appendLog(log);
+  }
+
+  async #claim(p: Pending, now: number): Promise<Claimed | undefined> {
+    const entry: LedgerEntry = {
+      state: "sending",
+      key: p.key,
+      sendId: p.sendId,
+      messageId: p.messageId,
+      request: p.req,
+      at: new Date(now).toISOString(),
+      attempts: 0,
+    };
+    let claim = await this.#deps.ledger.claim(entry);
+    if (!claim.claimed && !FINAL_STATES.has(claim.entry.state)) {
+      // Nobody in this process owns it (it is not in flight here): a dead process's `sending` or a held key.
+      const previous = claim.entry;
+      claim = await this.#deps.ledger.takeOver(
+        { ...entry, attempts: previous.attempts },
+        claim.revision,
+        previous,
+      );
+    }
+    if (!claim.claimed) {
+      this.counters.duplicates++;
+      p.resolve({ ...this.#result(p), status: "duplicate", reason: claim.entry.state });
+      return undefined;
+    }
+    return {
+      ...p,
+      entry: { ...entry, attempts: claim.previous?.attempts ?? 0 },
+      resumed: claim.previous?.state === "sending",
+    };
+  }
+
+  async #recommend(reqs: SendRequest[], now: number): Promise<Map<string, Recommendation[]>> {
+    const out = new Map<string, Recommendation[]>();
+    const { recommend } = this.#deps;
+    if (!recommend) return out;
+    const byStrategy = new Map<string, SendRequest[]>();
+    for (const r of reqs)
+      if (r.strategy) byStrategy.set(r.strategy, [...(byStrategy.get(r.strategy) ?? []), r]);
+    for (const [strategy, list] of byStrategy) {
+      const requests = list.map((r) => ({
+        profileId: r.profileId,
+        context: r.items.map((i) => i.productId),
+      }));
+      // Ask for more than the email shows: items already in the email are dropped afterwards.
+      const limit = this.#opts.recommendationLimit + Math.max(0, ...list.map((r) => r.items.length));
+      const rows = await recommend(requests, { strategy, limit, now: new Date(now) });
+      for (const row of rows) out.set(row.profileId, [...(out.get(row.profileId) ?? []), row]);
+    }
+    for (const list of out.values()) list.sort((a, b) => a.rank - b.rank);
+    return out;
+  }
+
+  async #deliver(
+    c: Claimed,
+    job: RenderJob,
+    recs: Recommendation[],
+    log: SendLogRow[],
+    now: number,
+  ): Promise<void> {
+    const { backoff } = this.#opts;
+    let attempts = c.entry.attempts;
+    for (;;) {
+      await this.#bucket?.take();
+      attempts++;
+      const out = await this.#limiter.run(() => this.#deps.dispatcher.dispatch(job));
+      if (out.ok) {
+        this.counters.sent++;
+        return this.#finish(
+          c,
+          { state: "sent", response: out.response, attempts },
+          log,
+          now,
+          recs,
+          job.mail.to,
+        );
+      }
+      if (out.permanent || attempts >= backoff.maxAttempts) {
+        this.counters.failed++;
+        const template = "template" in out;
+        if (out.permanent && !template) {
+          await this.#deps.store.suppress(job.mail.to, "smtp_permanent", out.error, this.#clock.now());
+        }
+        const reason = template ? "template" : out.permanent ? "rejected" : "retries_exhausted";
+        return this.#finish(
+          c,
+          { state: "failed", error: out.error, reason, attempts },
+          log,
+          now,
+          recs,
+          job.mail.to,
+        );
+      }
+      this.counters.retries++;
+      this.#deps.logger?.warn(
+        { sendId: c.sendId, attempts, error: out.error },
+        "temporary SMTP failure, retrying",
+      );
+      await this.#clock.sleep(retryDelay(attempts, backoff.baseMs, backoff.maxMs));
+    }
+  }
+
+  async #finish(
+    c: Claimed,
+    patch: Partial<LedgerEntry> & { state: "sent" | "failed" | "skipped" },
+    log: SendLogRow[],
+    createdAt: number,
+    recs: Recommendation[],
+    email: string | undefined,
+  ): Promise<void> {
+    const entry: LedgerEntry = { ...c.entry, ...patch, at: new Date(this.#clock.now()).toISOString() };
+    await this.#deps.ledger.put(entry);
+    log.push(this.#logRow(c, entry, createdAt, recs, email));
+    c.resolve({
+      ...this.#result(c),
+      status: entry.state as SendResult["status"],
+      reason: entry.reason,
+      response: entry.response,
+      error: entry.error,
+    });
+  }
+
+  #logRow(c: Claimed, e: LedgerEntry, createdAt: number, recs: Recommendation[], email?: string): SendLogRow {
+    return {
+      sendId: c.sendId,
+      key: c.key,
+      messageId: c.messageId,
+      profileId: c.req.profileId,
+      email,
+      campaign: c.req.campaign,
+      triggerId: c.req.triggerId,
+      template: c.req.template,
+      kind: c.req.transactional ? "transactional" : "marketing",
+      recommendations: recs.map((r) => ({
+        productId: r.productId,
+        reason: r.reason,
+        score: r.score,
+        rank: r.rank,
+      })),
+      status: e.state === "sending" ? "failed" : e.state,
+      reason: e.reason ?? e.until,
+      attempts: e.attempts,
+      createdAt,
+      sentAt: e.state === "sent" ? Date.parse(e.at) : undefined,
+      smtpResponse: e.response,
+      error: e.error,
+    };
+  }
+
+  #result(p: Pending): Pick<SendResult, "sendId" | "key" | "messageId"> {
+    return { sendId: p.sendId, key: p.key, messageId: p.messageId };
+  }
+
+  #scheduleHeld(req: SendRequest, until: number): void {
+    void this.#clock.sleep(until - this.#clock.now()).then(() => {
+      if (!this.#closed) this.submit(req).catch(() => {});
+    });
+  }
+}

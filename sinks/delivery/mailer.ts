@@ -1,0 +1,136 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createTransport } from "nodemailer";
+import { messageOf } from "../../ingest/index.ts";
+
+/** One email, fully decided: who, what, and the headers that make it idempotent. */
+export interface OutgoingEmail {
+  sendId: string;
+  key: string;
+  messageId: string;
+  from: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+}
+
+/** What one SMTP transaction (or outbox write) came to. Expected outcomes are values. */
+export type DeliveryOutcome =
+  | { ok: true; response: string }
+  | { ok: false; permanent: boolean; error: string; responseCode?: number };
+
+export interface Mailer {
+  /** `smtp://host:port` (password masked) or `outbox:<dir>`. */
+  readonly describe: string;
+  send(mail: OutgoingEmail): Promise<DeliveryOutcome>;
+  close(): Promise<void>;
+}
+
+function toMessage(mail: OutgoingEmail) {
+  return {
+    from: mail.from,
+    to: mail.to,
+    subject: mail.subject,
+    html: mail.html,
+    text: mail.text,
+    messageId: mail.messageId,
+    headers: { "X-Nudge-Send-Id": mail.key, ...mail.headers },
+  };
+}
+
+/**
+ * 5xx replies are permanent (the address is suppressed); 4xx replies, refused connections,
+ * timeouts and every other transport error are temporary (retried with backoff).
+ */
+export function classifySmtpError(err: unknown): DeliveryOutcome & { ok: false } {
+  const e = err as { responseCode?: number; response?: string; code?: string };
+  const code = typeof e?.responseCode === "number" ? e.responseCode : undefined;
+  return {
+    ok: false,
+    permanent: code !== undefined && code >= 500 && code < 600,
+    error: e?.response ?? `${e?.code ? `${e.code}: ` : ""}${messageOf(err)}`,
+    responseCode: code,
+  };
+}
+
+export interface SmtpMailerOptions {
+  /** Pooled connections (default 5). */
+  maxConnections?: number;
+  /** Socket/greeting timeouts in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * nodemailer pooled SMTP. `smtps://` or `?secure=true` uses implicit TLS; `?requireTLS=true` demands
+ * STARTTLS. Requeueing inside the pool is switched off (`maxRequeues: 0`): a message whose connection
+ * closes mid-send fails back to us, and our own ledger and retry loop decide (FACTS.md: the pool's
+ * requeue is a duplicate risk).
+ *
+ * @example const mailer = smtpMailer("smtp://127.0.0.1:2525");
+ */
+export function smtpMailer(url: string, opts: SmtpMailerOptions = {}): Mailer {
+  const timeout = opts.timeoutMs ?? 30_000;
+  const transport = createTransport({
+    url,
+    pool: true,
+    maxConnections: opts.maxConnections ?? 5,
+    maxMessages: Number.POSITIVE_INFINITY,
+    maxRequeues: 0,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+  });
+  return {
+    describe: url.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:***@"),
+    async send(mail) {
+      try {
+        const info = await transport.sendMail(toMessage(mail));
+        if (info.rejected.length > 0) {
+          return { ok: false, permanent: true, error: `rejected: ${String(info.rejected.join(", "))}` };
+        }
+        return { ok: true, response: String(info.response) };
+      } catch (err) {
+        return classifySmtpError(err);
+      }
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}
+
+/**
+ * The embedded default when SMTP_URL is unset: one RFC 5322 `.eml` file per email in `dir`, named
+ * `<sendId>.eml`, written to a temp name and renamed (atomic: a reader never sees half a file, and a
+ * resend after a crash replaces the file rather than adding a second one).
+ */
+export function outboxMailer(dir: string): Mailer {
+  mkdirSync(dir, { recursive: true });
+  const transport = createTransport({ streamTransport: true, buffer: true, newline: "unix" });
+  return {
+    describe: `outbox:${dir}`,
+    async send(mail) {
+      try {
+        const info = await transport.sendMail(toMessage(mail));
+        const file = join(dir, `${mail.sendId}.eml`);
+        const tmp = `${file}.${process.pid}.tmp`;
+        writeFileSync(tmp, info.message as Buffer);
+        renameSync(tmp, file);
+        return { ok: true, response: `written ${file}` };
+      } catch (err) {
+        return { ok: false, permanent: false, error: messageOf(err) };
+      }
+    },
+    async close() {},
+  };
+}
+
+/** SMTP when `SMTP_URL` is set, else the outbox under `<DATA_DIR>/outbox`. */
+export function mailerFromConfig(
+  config: { SMTP_URL?: string; DATA_DIR: string },
+  opts: SmtpMailerOptions = {},
+) {
+  return config.SMTP_URL ? smtpMailer(config.SMTP_URL, opts) : outboxMailer(join(config.DATA_DIR, "outbox"));
+}

@@ -1,0 +1,27 @@
+/** Exponential backoff: base, 2×base, 4×base … capped at max. Deterministic (tests move a clock). */
+export function retryDelay(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * Runs at most `size` tasks at once; the rest wait in order.
+ *
+ * @example const limiter = new Limiter(10); await limiter.run(() => send(mail));
+ */
+export class Limiter {
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.size) await new Promise<void>((r) => this.#waiting.push(r));
+    this.#active++;
+    try {
+      return await task();
+    } finally {
+      this.#active--;
+      this.#waiting.shift()?.();
+    }
+  }
+}
