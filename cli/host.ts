@@ -1,0 +1,89 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import pino, { type Logger } from "pino";
+import {
+  type Config,
+  connectNats,
+  type Db,
+  type EmbeddedNats,
+  type HistoryWriter,
+  NudgeError,
+  natsReachable,
+  openDb,
+  provision,
+  startHistory,
+  startNats,
+} from "../ingest/index.ts";
+
+/** The parts `nudge run` can host; `--only` picks some. */
+export const PARTS = ["history", "processors", "email", "api"] as const;
+export type Part = (typeof PARTS)[number];
+
+export interface Host {
+  nc: NatsConnection;
+  db: Db;
+  logger: Logger;
+  history?: HistoryWriter;
+  /** Stops the parts in reverse order, then the connections (and the embedded server, if any). */
+  stop(): Promise<void>;
+  stoppers: (() => Promise<void> | void)[];
+}
+
+/**
+ * Finds NATS for the demo: NATS_URL when the user set it (it must answer), otherwise an embedded
+ * nats-server on a free loopback port with its store under `storeDir`, so a demo never writes into
+ * streams someone else uses.
+ */
+export async function findOrStartNats(
+  config: Config,
+  storeDir: string,
+  opts: { explicit: boolean },
+): Promise<{ url: string; embedded?: EmbeddedNats }> {
+  if (opts.explicit) {
+    if (!(await natsReachable(config.NATS_URL))) {
+      throw new NudgeError("NUDGE_ERR_NATS_UNREACHABLE", `NATS_URL=${config.NATS_URL} does not answer`);
+    }
+    return { url: config.NATS_URL };
+  }
+  const embedded = await startNats({ storeDir });
+  return { url: embedded.url, embedded };
+}
+
+/**
+ * Starts the parts of nudge in one process over one NATS connection and one DuckDB instance.
+ *
+ * @example const host = await startHost(config, { natsUrl, parts: ["history", "processors"] });
+ */
+export async function startHost(
+  config: Config,
+  opts: { natsUrl?: string; parts?: readonly Part[]; logger?: Logger; embedded?: EmbeddedNats } = {},
+): Promise<Host> {
+  const logger = opts.logger ?? pino({ level: config.LOG_LEVEL, base: { app: "nudge" } });
+  const parts = new Set(opts.parts ?? PARTS);
+  const nc = await connectNats(opts.natsUrl ?? config.NATS_URL);
+  await provision(nc);
+  const db = await openDb(config.DUCKDB_PATH);
+  const stoppers: Host["stoppers"] = [];
+  const host: Host = {
+    nc,
+    db,
+    logger,
+    stoppers,
+    async stop() {
+      for (const s of stoppers.reverse()) await s();
+      await nc.drain().catch(() => {});
+      db.close();
+      await opts.embedded?.stop();
+    },
+  };
+  if (parts.has("history")) {
+    host.history = await startHistory({
+      nc,
+      db,
+      maxInFlight: config.MAX_IN_FLIGHT,
+      onError: (err) => logger.error({ err }, "history writer stopped"),
+    });
+    stoppers.push(() => host.history?.stop());
+    logger.info({ part: "history" }, "history writer started");
+  }
+  return host;
+}
