@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SegmentsService } from "../api/index.ts";
 import { type Db, openDb } from "../ingest/index.ts";
 import {
   countSegment,
@@ -10,6 +11,7 @@ import {
   type SegmentRunner,
   saveSegment,
   segmentStore,
+  segmentsService,
   selectSegment,
 } from "../queries/segments/index.ts";
 import { buildShop, expected, loadShop, type Shop } from "./segments-fixture.ts";
@@ -133,6 +135,32 @@ describe("segment store", () => {
     expect(await store.delete("vip")).toBe(true);
     expect(await store.delete("vip")).toBe(false);
     await expect(store.get("vip")).rejects.toMatchObject({ code: "NUDGE_ERR_SEGMENT_NOT_FOUND" });
+  });
+
+  it("segmentsService is what the HTTP API plugs in", async () => {
+    const service: SegmentsService = segmentsService({ ...runner, store: segmentStore(dir) });
+    const want = expected.bookingsNextWeek(shop);
+    const counted = await service.count(
+      { sql: (await runner.store.get("bookings_next_week")).sql },
+      {
+        now: shop.now.toISOString(),
+      },
+    );
+    expect(counted).toMatchObject({
+      count: want.profiles.size,
+      perEntity: { booking_id: want.bookings.size },
+    });
+    const put = await service.put("Lyon", {
+      sql: "SELECT profile_id FROM profiles WHERE city = 'Lyon'",
+      description: "Lyon",
+    });
+    expect(put).toMatchObject({ name: "Lyon", description: "Lyon" });
+    expect(await service.get("Lyon")).toMatchObject({ sql: expect.stringContaining("-- Lyon\nSELECT") });
+    expect(await service.get("nope")).toBeUndefined();
+    await expect(service.put("bad", { sql: "SELECT 1 AS x" })).rejects.toMatchObject({
+      code: "NUDGE_ERR_SEGMENT_SQL",
+    });
+    expect(await service.delete("Lyon")).toBe(true);
   });
 
   it.each(["../etc/passwd", "a.b", "", "Has Space", "x/y", "-dash", "a".repeat(65)])(

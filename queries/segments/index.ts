@@ -13,5 +13,6 @@ export * from "./params.ts";
 export * from "./run.ts";
 export * from "./runner.ts";
 export * from "./sandbox.ts";
+export * from "./service.ts";
 export * from "./store.ts";
 export { ALLOWED_TABLE_FUNCTIONS, vetSegmentSql } from "./vet.ts";

@@ -6,7 +6,10 @@ import { NudgeError } from "../../ingest/index.ts";
 /** A segment name: also its file name (`<name>.sql`), so no dots, slashes or spaces. */
 export const SegmentName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "use 1-64 of a-z, 0-9, _ and -, starting with a letter or digit");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+    "use 1-64 letters, digits, _ and -, starting with a letter or digit",
+  );
 export type SegmentName = z.infer<typeof SegmentName>;
 
 /** A stored segment: its SQL text and the description from its leading `--` comment lines. */
