@@ -22,6 +22,7 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
   app.get("/", { schema: { hide: true } }, async (_req, reply) =>
     reply.type("text/html; charset=utf-8").header("content-security-policy", CSP).send(html),
   );
+  app.get("/favicon.ico", { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
   app.get("/page/app.js", { schema: { hide: true } }, async (_req, reply) =>
     reply.type("text/javascript; charset=utf-8").send(js),
   );
