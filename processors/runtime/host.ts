@@ -1,0 +1,291 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type Logger, pino } from "pino";
+import { asyncScheduler, interval, type SchedulerLike, Subscription } from "rxjs";
+import {
+  type Config,
+  consumeStream,
+  deadLetterMessage,
+  decodeEvent,
+  messageOf,
+  type OutMsg,
+  type ShopEvent,
+  type StreamMsg,
+} from "../../ingest/index.ts";
+import {
+  type DetectOptions,
+  type DetectOutput,
+  detect,
+  detectStats,
+  initialDetectState,
+  restoreDetectState,
+  snapshotDetectState,
+} from "../detector.ts";
+import { openCheckpoints } from "./checkpoint.ts";
+import { emptyStats, type ProcessorStats } from "./stats.ts";
+import { publishAll, publishedSince, triggerMessage, triggersLastSeq } from "./trigger-publisher.ts";
+
+export type ProcessorsConfig = Pick<
+  Config,
+  "ABANDON_AFTER" | "SESSION_GAP" | "MIN_VIEWS" | "LATENESS" | "IDLE_ADVANCE" | "MAX_IN_FLIGHT"
+>;
+
+export interface ProcessorsDeps {
+  nc: NatsConnection;
+  config: ProcessorsConfig;
+  logger?: Logger;
+  /** This instance owns partition `index` of `count` (server mapping `partition(count, …)`); omitted: all events. */
+  partition?: { index: number; count: number };
+  /** Wall clock for idle ticks and checkpoint timers; tests pass a virtual one. Default `asyncScheduler`. */
+  scheduler?: SchedulerLike;
+  /** Checkpoint after this many events or this many ms, whichever first (defaults 20,000 and 1,000). */
+  checkpoint?: { everyEvents?: number; everyMs?: number };
+  /** Interval of the stats log line; default 10 s. */
+  statsEveryMs?: number;
+}
+
+export interface Processors {
+  readonly name: string;
+  stats(): ProcessorStats;
+  /** Stops consuming and flushes the last batch: publish, checkpoint, ack. */
+  stop(): Promise<void>;
+  /** Settles when the host stops; rejects on a fault (a publish or checkpoint failed): restart to resume. */
+  readonly done: Promise<void>;
+}
+
+interface Batch {
+  count: number;
+  last: StreamMsg | undefined;
+  triggers: OutMsg[];
+  kinds: { cart_abandoned: number; browse_abandoned: number };
+  dlq: OutMsg[];
+}
+const newBatch = (): Batch => ({
+  count: 0,
+  last: undefined,
+  triggers: [],
+  kinds: { cart_abandoned: 0, browse_abandoned: 0 },
+  dlq: [],
+});
+const finite = (n: number) => (Number.isFinite(n) ? n : null);
+const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));
+
+/**
+ * Hosts detection over the EVENTS stream: decode → `detect` → publish triggers, exactly once across
+ * crashes. Per batch: publish its triggers and late dead letters (PubAcks awaited) → checkpoint the
+ * state after the batch with its last sequence → ack. On start: load the checkpoint, skip triggers
+ * already published after it, and consume from its sequence + 1.
+ *
+ * @example
+ * const p = await startProcessors({ nc, config, logger, partition: { index: 0, count: 2 } });
+ * process.on("SIGTERM", () => p.stop());
+ */
+export async function startProcessors(deps: ProcessorsDeps): Promise<Processors> {
+  const { nc, config } = deps;
+  const scheduler = deps.scheduler ?? asyncScheduler;
+  const name = deps.partition ? `processors-p${deps.partition.index}` : "processors";
+  const log = (deps.logger ?? pino({ level: "info" })).child({ component: "processors", processor: name });
+  const opts: DetectOptions = {
+    abandonAfterMs: config.ABANDON_AFTER,
+    sessionGapMs: config.SESSION_GAP,
+    minViews: config.MIN_VIEWS,
+    latenessMs: config.LATENESS,
+  };
+  const everyEvents = deps.checkpoint?.everyEvents ?? 20_000;
+  const everyMs = deps.checkpoint?.everyMs ?? 1_000;
+  // At most the batch being flushed plus the one filling may be un-acked; the server stops at this bound.
+  const maxInFlight = Math.max(config.MAX_IN_FLIGHT, everyEvents * 4);
+
+  const store = await openCheckpoints(nc, name);
+  const cp = await store.load();
+  let state = cp ? restoreDetectState(cp.state) : initialDetectState();
+  let triggersSeq = cp?.triggersSeq ?? (await triggersLastSeq(nc));
+  if (!cp) {
+    // A first checkpoint fixes where this instance's triggers start, for reconciliation after a crash.
+    await store.save({
+      lastSeq: 0,
+      watermarkMs: null,
+      triggersSeq,
+      stateJson: JSON.stringify(snapshotDetectState(state)),
+    });
+  }
+  const skip = await publishedSince(nc, name, triggersSeq);
+  const stats = emptyStats(name);
+  stats.lastSeq = cp?.lastSeq ?? 0;
+  log.info({ lastSeq: stats.lastSeq, triggersSeq, alreadyPublished: skip.size }, "processors starting");
+
+  let batch = newBatch();
+  let flushing: Promise<void> | undefined;
+  let stopped = false;
+  let failed = false;
+  let settle: { resolve(): void; reject(e: unknown): void } | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  done.catch(() => {}); // the owner observes `done`; an unobserved fault must not crash a test runner
+
+  const take = (out: DetectOutput, msg?: StreamMsg, event?: ShopEvent) => {
+    for (const t of out.triggers) {
+      if (skip.delete(t.id)) {
+        stats.reconciled++;
+        continue;
+      }
+      batch.triggers.push(triggerMessage(t, name));
+      batch.kinds[t.kind]++;
+    }
+    for (const l of out.late) {
+      stats.late++;
+      const error = `event time ${iso(l.tsMs)} is before the watermark ${iso(l.watermarkMs)}`;
+      const own = msg && event && l.event.id === event.id;
+      const original = own
+        ? { subject: msg.subject, data: msg.data, seq: msg.seq }
+        : {
+            subject: `events.${l.event.type}`,
+            data: Buffer.from(JSON.stringify(l.event)),
+            seq: msg?.seq ?? 0,
+          };
+      batch.dlq.push(deadLetterMessage("late", original, error));
+    }
+    stats.duplicates += out.duplicates;
+  };
+
+  const flush = async (b: Batch, lastSeq: number, watermarkMs: number | null, stateJson: string) => {
+    const t0 = scheduler.now();
+    const pub = await publishAll(nc, b.triggers);
+    const dlq = await publishAll(nc, b.dlq);
+    if (pub.lastSeq > triggersSeq) triggersSeq = pub.lastSeq;
+    const saved = await store.save({ lastSeq, watermarkMs, triggersSeq, stateJson });
+    b.last?.ack();
+    stats.lastSeq = lastSeq;
+    stats.checkpoints++;
+    stats.pubAckDuplicates += pub.duplicates + dlq.duplicates;
+    stats.triggersOut.cart_abandoned += b.kinds.cart_abandoned;
+    stats.triggersOut.browse_abandoned += b.kinds.browse_abandoned;
+    stats.lastCheckpoint = {
+      seq: lastSeq,
+      bytes: saved.bytes,
+      chunks: saved.chunks,
+      ms: scheduler.now() - t0,
+    };
+    if (pub.duplicates > 0) log.warn({ duplicates: pub.duplicates }, "TRIGGERS dropped republished triggers");
+    log.debug({ lastSeq, triggers: b.triggers.length, ...stats.lastCheckpoint }, "checkpoint");
+  };
+
+  const timers = new Subscription();
+  const fail = (err: unknown) => {
+    if (stopped) return;
+    stopped = true;
+    timers.unsubscribe();
+    log.error(
+      { err: messageOf(err) },
+      "processors stopped on a fault; restart resumes from the last checkpoint",
+    );
+    settle?.reject(err);
+  };
+
+  /** Hands the batch to the flusher; while a flush runs, batches coalesce (one checkpoint for both). */
+  const cut = () => {
+    if (flushing) return;
+    if (batch.count === 0 && batch.triggers.length === 0 && batch.dlq.length === 0) return;
+    const b = batch;
+    batch = newBatch();
+    const lastSeq = b.last?.seq ?? stats.lastSeq;
+    const stateJson = JSON.stringify(snapshotDetectState(state));
+    const watermarkMs = finite(detectStats(state).watermarkMs);
+    flushing = flush(b, lastSeq, watermarkMs, stateJson).then(
+      () => {
+        flushing = undefined;
+        if (!stopped && batch.count >= everyEvents) cut();
+      },
+      (err: unknown) => {
+        flushing = undefined;
+        failed = true;
+        fail(err);
+      },
+    );
+  };
+
+  const onMsg = (msg: StreamMsg) => {
+    if (stopped) return;
+    stats.eventsIn++;
+    arrivedSinceTick++;
+    batch.count++;
+    batch.last = msg;
+    const d = decodeEvent(msg.subject, msg.data);
+    if (!d.ok) {
+      stats.invalid[d.reason] = (stats.invalid[d.reason] ?? 0) + 1;
+    } else {
+      const input = {
+        type: "event",
+        event: d.event,
+        tsMs: d.tsMs,
+        seq: msg.seq,
+        wallMs: scheduler.now(),
+      } as const;
+      const [next, out] = detect(state, input, opts);
+      state = next;
+      take(out, msg, d.event);
+    }
+    if (batch.count >= everyEvents) cut();
+  };
+
+  /**
+   * Idle ticks only: a tick while messages flow would let the wall clock, not the log, move the
+   * watermark, and a replay (after a crash) would then not be deterministic. Ticks resume once no
+   * message arrived for a whole IDLE_ADVANCE.
+   */
+  let arrivedSinceTick = 0;
+  const tick = () => {
+    if (stopped) return;
+    if (arrivedSinceTick > 0) {
+      arrivedSinceTick = 0;
+      return;
+    }
+    const [next, out] = detect(state, { type: "tick", wallMs: scheduler.now() }, opts);
+    state = next;
+    take(out);
+  };
+
+  const current = (): ProcessorStats => {
+    const d = detectStats(state);
+    stats.openCarts = d.openCarts;
+    stats.openSessions = d.openSessions;
+    stats.watermarkMs = finite(d.watermarkMs);
+    stats.watermarkLagMs = stats.watermarkMs === null ? null : scheduler.now() - stats.watermarkMs;
+    return structuredClone(stats);
+  };
+
+  timers.add(
+    consumeStream(nc, {
+      stream: "EVENTS",
+      durable: name,
+      ...(deps.partition ? { filterSubject: `events.*.${deps.partition.index}.*` } : {}),
+      startSeq: stats.lastSeq + 1,
+      maxInFlight,
+    }).subscribe({ next: onMsg, error: fail }),
+  );
+  timers.add(interval(config.IDLE_ADVANCE, scheduler).subscribe(tick));
+  timers.add(interval(everyMs, scheduler).subscribe(cut));
+  timers.add(
+    interval(deps.statsEveryMs ?? 10_000, scheduler).subscribe(() => log.info({ stats: current() }, "stats")),
+  );
+
+  return {
+    name,
+    stats: current,
+    done,
+    async stop() {
+      if (stopped) return done;
+      timers.unsubscribe();
+      while (!failed) {
+        if (flushing) await flushing;
+        else if (batch.count === 0 && batch.triggers.length === 0 && batch.dlq.length === 0) break;
+        else cut();
+      }
+      if (failed) return done;
+      stopped = true;
+      log.info({ stats: current() }, "processors stopped");
+      settle?.resolve();
+      return done;
+    },
+  };
+}
