@@ -74,7 +74,7 @@ describe("model freshness", () => {
                 (SELECT count(*) FROM model_viewed_viewed)::INT AS vv,
                 (SELECT count(*) FROM model_popular)::INT AS pop`,
         );
-        seen.add(`${(row?.at as Date).toISOString()} ${row?.vv} ${row?.pop}`);
+        seen.add(`${row?.at instanceof Date ? row.at.toISOString() : "none"} ${row?.vv} ${row?.pop}`);
       }
     })();
     for (let i = 0; i < 4; i++) await refreshModels(db, { now: i % 2 === 0 ? later : NOW });
