@@ -25,6 +25,8 @@ export interface Host {
   history?: HistoryWriter;
   /** Stops the parts in reverse order, then the connections (and the embedded server, if any). */
   stop(): Promise<void>;
+  /** Counters of every hosted part, for logs and /metrics. */
+  stats(): Record<string, unknown>;
   stoppers: (() => Promise<void> | void)[];
 }
 
@@ -68,6 +70,7 @@ export async function startHost(
     db,
     logger,
     stoppers,
+    stats: () => ({ history: host.history?.stats() }),
     async stop() {
       for (const s of stoppers.reverse()) await s();
       await nc.drain().catch(() => {});
