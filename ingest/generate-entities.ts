@@ -159,9 +159,13 @@ export function makeBookings(
   if (profiles.length === 0 || stores.length === 0) return rows;
   for (let i = 1; i <= count; i++) {
     const future = rng.chance(0.4);
-    const day = future ? endMs + rng.int(30) * DAY : startMs + rng.float() * (endMs - startMs);
-    // appointments on the hour or half hour, 09:00–18:30 UTC
-    const at = Math.floor(day / DAY) * DAY + (9 + rng.int(10)) * 3_600_000 + rng.int(2) * 1_800_000;
+    const HALF_HOUR = 1_800_000;
+    // future ones on a day of the next month, 09:00–18:30 UTC; past ones on a half hour of the span
+    const at = future
+      ? Math.floor((endMs + (1 + rng.int(30)) * DAY) / DAY) * DAY +
+        (9 + rng.int(10)) * 3_600_000 +
+        rng.int(2) * HALF_HOUR
+      : Math.max(startMs, Math.floor((startMs + rng.float() * (endMs - startMs)) / HALF_HOUR) * HALF_HOUR);
     const r = rng.float();
     const status = future
       ? r < 0.9
