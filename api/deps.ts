@@ -24,7 +24,7 @@ export interface SegmentCount {
   elapsedMs: number;
 }
 
-export type SegmentParams = Record<string, string | number | boolean | null>;
+export type SegmentParams = Record<string, string | number | boolean | null | string[] | number[]>;
 
 /** Segments (queries/). Faults are NudgeErrors: SEGMENT_SQL, SEGMENT_REFUSED, SEGMENT_TIMEOUT, SEGMENT_NOT_FOUND. */
 export interface SegmentsService {

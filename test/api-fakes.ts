@@ -1,63 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import type {
-  AppDeps,
-  CampaignRun,
-  CampaignsService,
-  EmailService,
-  RecommendService,
-  SegmentInfo,
-  SegmentsService,
-} from "../api/index.ts";
+import type { AppDeps, CampaignRun, CampaignsService, EmailService, RecommendService } from "../api/index.ts";
 import { buildApp, createMetrics } from "../api/index.ts";
 import { type Config, loadConfig, NudgeError, openDb } from "../ingest/index.ts";
+import { openSegmentRunner, segmentsService } from "../queries/index.ts";
 import { startTestNats } from "./helpers/nats.ts";
-
-/** Segments over the real DuckDB, counting `profile_id` of whatever SELECT it is given (a stand-in for queries/). */
-export function fakeSegments(
-  db: Awaited<ReturnType<typeof openDb>>,
-): SegmentsService & { store: Map<string, SegmentInfo> } {
-  const store = new Map<string, SegmentInfo>();
-  const count: SegmentsService["count"] = async (query, params) => {
-    const sql = "sql" in query ? query.sql : store.get(query.name)?.sql;
-    if (sql === undefined)
-      throw new NudgeError(
-        "NUDGE_ERR_SEGMENT_NOT_FOUND",
-        `no segment named ${"name" in query ? query.name : ""}`,
-      );
-    if (/\bread_csv|\bCOPY\b|\bATTACH\b/i.test(sql))
-      throw new NudgeError("NUDGE_ERR_SEGMENT_REFUSED", "not allowed");
-    const start = performance.now();
-    try {
-      const reader = await db.conn.runAndReadAll(
-        `SELECT count(DISTINCT profile_id) AS n FROM (${sql})`,
-        params as never,
-      );
-      const n = Number(reader.getRowObjects()[0]?.n ?? 0);
-      return { count: n, elapsedMs: performance.now() - start };
-    } catch (err) {
-      throw new NudgeError("NUDGE_ERR_SEGMENT_SQL", err instanceof Error ? err.message : String(err));
-    }
-  };
-  return {
-    store,
-    count,
-    async list() {
-      return [...store.values()];
-    },
-    async get(name) {
-      return store.get(name);
-    },
-    async put(name, s) {
-      await count({ sql: s.sql }, {});
-      const info = { name, sql: s.sql, description: s.description, source: "api" };
-      store.set(name, info);
-      return info;
-    },
-    async delete(name) {
-      return store.delete(name);
-    },
-  };
-}
 
 export const fakeRecommend: RecommendService = {
   async recommend(profileId, { strategy, limit }) {
@@ -141,10 +90,10 @@ export interface TestApi extends AsyncDisposable {
   deps: AppDeps;
   campaigns: ReturnType<typeof fakeCampaigns>;
   email: ReturnType<typeof fakeEmail>;
-  segments: ReturnType<typeof fakeSegments>;
+  segments: ReturnType<typeof segmentsService>;
 }
 
-/** A real NATS + in-memory DuckDB + the app with fakes for services not under test. */
+/** A real NATS, an in-memory DuckDB, the real segments service (queries/) and fakes for the services not under test. */
 export async function startApi(
   env: Record<string, string> = {},
   overrides: Partial<AppDeps> = {},
@@ -154,7 +103,8 @@ export async function startApi(
   const config: Readonly<Config> = loadConfig({ LOG_LEVEL: "silent", ...env });
   const campaigns = fakeCampaigns();
   const email = fakeEmail();
-  const segments = fakeSegments(db);
+  const segmentsDir = mkdtempSync(join(tmpdir(), "nudge-api-segments-"));
+  const segments = segmentsService(await openSegmentRunner(db, { dir: segmentsDir, timeoutMs: 10_000 }));
   const deps: AppDeps = {
     config,
     nc: nats.nc,
@@ -177,6 +127,7 @@ export async function startApi(
     async [Symbol.asyncDispose]() {
       await app.close();
       db.close();
+      rmSync(segmentsDir, { recursive: true, force: true });
       await nats[Symbol.asyncDispose]();
     },
   };

@@ -12,7 +12,14 @@ export const SegmentName = z
 /** Named parameters bound into segment SQL (`$city`). Values only: never spliced into the text. */
 export const SegmentParams = z.record(
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a parameter name"),
-  z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]),
+  z.union([
+    z.string().max(10_000),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(z.string().max(10_000)).max(10_000),
+    z.array(z.number()).max(10_000),
+  ]),
 );
 
 const Sql = z.string().min(1).max(100_000);
