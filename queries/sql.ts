@@ -69,9 +69,10 @@ export function loadSql(url: URL): string {
   return readFileSync(url, "utf8");
 }
 
-/** The `$name` parameters a SQL text uses (our .sql files keep `$` out of string literals). */
+/** The `$name` parameters a SQL text uses, ignoring comments, string literals and quoted identifiers. */
 export function paramNames(text: string): Set<string> {
-  return new Set(Array.from(text.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g), (m) => m[1] ?? ""));
+  const code = text.replace(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|"(?:[^"]|"")*"/g, " ");
+  return new Set(Array.from(code.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g), (m) => m[1] ?? ""));
 }
 
 function toDuck(value: SqlParam): DuckDBValue {

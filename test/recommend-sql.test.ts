@@ -34,5 +34,9 @@ describe("sql tagged template", () => {
     expect(Object.keys(bindValues(q))).toEqual(["limit"]);
     expect(await queryRows(db.conn, q)).toEqual([{ l: 3 }]);
     expect(() => bindValues(sql.file("SELECT $missing", {}))).toThrow(/\$missing/);
+    // names in comments and string literals are not parameters
+    const commented = sql.file("-- uses $a\nSELECT '$b' AS s, $c::INT AS c /* $d */", { c: 1 });
+    expect(Object.keys(bindValues(commented))).toEqual(["c"]);
+    expect(await queryRows(db.conn, commented)).toEqual([{ s: "$b", c: 1 }]);
   });
 });
