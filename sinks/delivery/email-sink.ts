@@ -92,6 +92,8 @@ export class EmailSink {
   readonly #input = new Subject<Pending>();
   readonly #inflight = new Map<string, Promise<SendResult>>();
   readonly #limiter: Limiter;
+  /** Recommendation queries run one at a time: DuckDB runs them on all cores anyway, and the first call builds models. */
+  readonly #recommendLock = new Limiter(1);
   readonly #bucket: TokenBucket | undefined;
   readonly #done: Promise<void>;
   #closed = false;
@@ -304,7 +306,9 @@ export class EmailSink {
       }));
       // Ask for more than the email shows: items already in the email are dropped afterwards.
       const limit = this.#opts.recommendationLimit + Math.max(0, ...list.map((r) => r.items.length));
-      const rows = await recommend(requests, { strategy, limit, now: new Date(now) });
+      const rows = await this.#recommendLock.run(() =>
+        recommend(requests, { strategy, limit, now: new Date(now) }),
+      );
       for (const row of rows) out.set(row.profileId, [...(out.get(row.profileId) ?? []), row]);
     }
     for (const list of out.values()) list.sort((a, b) => a.rank - b.rank);
