@@ -14,3 +14,5 @@ export * from "./errors.ts";
 export * from "./idempotency.ts";
 export * from "./listen.ts";
 export * from "./metrics.ts";
+export * from "./services.ts";
+export * from "./start.ts";

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { NudgeError } from "../../ingest/index.ts";
 import type { AppDeps } from "../deps.ts";
 import { ErrorBody } from "../errors.ts";
 
@@ -37,6 +36,7 @@ export function entitiesRoutes(deps: AppDeps): FastifyPluginAsyncZod<{ bodyLimit
             200: z.object({ table: z.string(), rows: z.number() }),
             400: ErrorBody,
             415: ErrorBody,
+            501: ErrorBody,
           },
         },
       },
@@ -47,7 +47,11 @@ export function entitiesRoutes(deps: AppDeps): FastifyPluginAsyncZod<{ bodyLimit
             .code(415)
             .send({ error: "unsupported media type", message: "send text/csv or application/x-ndjson" });
         }
-        if (!deps.entities) throw new NudgeError("NUDGE_ERR_INTERNAL", "entity loading is not configured");
+        if (!deps.entities) {
+          return reply
+            .code(501)
+            .send({ error: "not implemented", message: "use `nudge load <table> <file>`" });
+        }
         return deps.entities.load(req.params.table, format, req.body);
       },
     );
