@@ -93,6 +93,7 @@ describe("generateShop shape", () => {
     expect(unique.size).toBe(opts.events);
     const encoder = new TextEncoder();
     for (const e of unique.values()) {
+      expect(new Date(e.ts).toISOString()).toBe(e.ts);
       const d = decodeEvent(eventSubject(e), encoder.encode(JSON.stringify(e)));
       expect(d.ok, `${e.id}: ${d.ok ? "" : d.error}`).toBe(true);
     }
