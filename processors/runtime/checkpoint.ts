@@ -59,7 +59,7 @@ const isHead = (j: unknown): j is Head =>
 export async function openCheckpoints(
   nc: NatsConnection,
   name: string,
-  opts: { chunkBytes?: number } = {},
+  opts: { chunkBytes?: number | undefined } = {},
 ): Promise<CheckpointStore> {
   const kv = await openBucket(nc, "checkpoints");
   // Leave room for headers and the KV subject inside max_payload.

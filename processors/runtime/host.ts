@@ -37,8 +37,11 @@ export interface ProcessorsDeps {
   partition?: { index: number; count: number };
   /** Wall clock for idle ticks and checkpoint timers; tests pass a virtual one. Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
-  /** Checkpoint after this many events or this many ms, whichever first (defaults 20,000 and 1,000). */
-  checkpoint?: { everyEvents?: number; everyMs?: number };
+  /**
+   * Checkpoint after this many events or this many ms, whichever first (defaults 20,000 and 1,000);
+   * `chunkBytes` bounds one KV value (default: the server's max_payload less 64 KiB).
+   */
+  checkpoint?: { everyEvents?: number; everyMs?: number; chunkBytes?: number };
   /** Interval of the stats log line; default 10 s. */
   statsEveryMs?: number;
 }
@@ -95,7 +98,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
   // At most the batch being flushed plus the one filling may be un-acked; the server stops at this bound.
   const maxInFlight = Math.max(config.MAX_IN_FLIGHT, everyEvents * 4);
 
-  const store = await openCheckpoints(nc, name);
+  const store = await openCheckpoints(nc, name, { chunkBytes: deps.checkpoint?.chunkBytes });
   const cp = await store.load();
   let state = cp ? restoreDetectState(cp.state) : initialDetectState();
   let triggersSeq = cp?.triggersSeq ?? (await triggersLastSeq(nc));
@@ -157,7 +160,8 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     b.last?.ack();
     stats.lastSeq = lastSeq;
     stats.checkpoints++;
-    stats.pubAckDuplicates += pub.duplicates + dlq.duplicates;
+    stats.pubAckDuplicates += pub.duplicates;
+    stats.dlqDuplicates += dlq.duplicates;
     stats.triggersOut.cart_abandoned += b.kinds.cart_abandoned;
     stats.triggersOut.browse_abandoned += b.kinds.browse_abandoned;
     stats.lastCheckpoint = {

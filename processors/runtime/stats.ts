@@ -14,6 +14,8 @@ export interface ProcessorStats {
   reconciled: number;
   /** PubAcks flagged duplicate by the stream: should stay 0; dedupe is only the last line of defence. */
   pubAckDuplicates: number;
+  /** Late dead letters the DLQ stream deduplicated (republished after a restart; not reconciled). */
+  dlqDuplicates: number;
   checkpoints: number;
   lastCheckpoint: { seq: number; bytes: number; chunks: number; ms: number } | null;
   lastSeq: number;
@@ -34,6 +36,7 @@ export function emptyStats(name: string): ProcessorStats {
     triggersOut: { cart_abandoned: 0, browse_abandoned: 0 },
     reconciled: 0,
     pubAckDuplicates: 0,
+    dlqDuplicates: 0,
     checkpoints: 0,
     lastCheckpoint: null,
     lastSeq: 0,
