@@ -7,7 +7,8 @@ import type { Trigger, TriggerItem } from "./trigger.ts";
  * - A session is a run of product_views with gaps under sessionGap: it opens at its first view and
  *   closes at `lastView + sessionGap` (a view exactly sessionGap after the last one starts a new session).
  * - A cart_add or purchase while the session is open (first view ≤ t < close) converts it: it still
- *   absorbs views (the gap rule) but fires nothing.
+ *   absorbs views (the gap rule) but fires nothing. At one instant views are applied first, so a
+ *   cart_add at the very millisecond of the first view converts the session too.
  * - On close, a session with at least minViews views (all views, not distinct products) that did not
  *   convert fires one `browse_abandoned` trigger: items are the viewed products by view count
  *   (most first, ties by first view), quantity = views, price = the last price seen on a view.

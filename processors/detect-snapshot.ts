@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ShopEvent } from "../ingest/index.ts";
 import type { SessionState, ViewedProduct } from "./browse.ts";
-import { type DetectState, initialDetectState, type ProfileState } from "./detect-state.ts";
+import { type DetectState, initialDetectState, type ProfileState, pendingTie } from "./detect-state.ts";
 import { rememberId } from "./seen-ids.ts";
 
 /** −∞ (nothing seen yet) is stored as null. */
@@ -90,7 +90,7 @@ export function restoreDetectState(json: unknown): DetectState {
   s.watermark.watermarkMs = toTime(snap.watermark.watermarkMs);
   s.watermark.maxEventMs = toTime(snap.watermark.maxEventMs);
   s.watermark.anchorWallMs = snap.watermark.anchorWallMs;
-  for (const { tsMs, event } of snap.pending) s.pending.push(tsMs, event.id, event);
+  for (const { tsMs, event } of snap.pending) s.pending.push(tsMs, pendingTie(event), event);
   for (const [id, ts] of snap.seen) rememberId(s.seen, id, ts);
   for (const [pid, ps] of snap.profiles) {
     const p: ProfileState = { cart: ps.cart, session: undefined, cartQueuedMs: null, sessionQueuedMs: null };

@@ -21,7 +21,7 @@ export interface ProfileState {
 export interface DetectState {
   watermark: Watermark;
   profiles: Map<string, ProfileState>;
-  /** Accepted events ordered by (time, id), applied once the watermark passes them. */
+  /** Accepted events ordered by (time, pendingTie), applied once the watermark passes them. */
   pending: TimeQueue<ShopEvent>;
   /** Profile ids keyed by cart / session timer time (lazy: stale entries are skipped). */
   cartTimers: TimeQueue<string>;
@@ -31,6 +31,14 @@ export interface DetectState {
   openCarts: number;
   firedCarts: number;
   openSessions: number;
+}
+
+/**
+ * Order of buffered events at the same instant: views first, then the rest by id. Views first makes
+ * "a cart_add or purchase at the instant a session starts converts it" hold whatever the ids.
+ */
+export function pendingTie(event: ShopEvent): string {
+  return (event.type === "product_view" ? "0" : "1") + event.id;
 }
 
 export function initialDetectState(): DetectState {

@@ -1,7 +1,7 @@
 import { NudgeError, type ShopEvent } from "../ingest/index.ts";
 import { browseOnEvent, browseOnTimer } from "./browse.ts";
 import { cartOnEvent, cartOnTimer } from "./cart.ts";
-import type { DetectState, ProfileState } from "./detect-state.ts";
+import { type DetectState, type ProfileState, pendingTie } from "./detect-state.ts";
 import { forgetIdsBefore, rememberId } from "./seen-ids.ts";
 import type { Trigger, TriggerKind } from "./trigger.ts";
 import { observeEventTime, observeWallTime } from "./watermark.ts";
@@ -19,7 +19,7 @@ export { type DetectState, type DetectStats, detectStats, initialDetectState } f
  * - A repeated event id is dropped and counted (`duplicates`), checked before lateness. Ids are
  *   remembered until the watermark is `lateness` past their minute; an older repeat counts as late.
  * - Accepted events wait in a queue until the watermark passes them, then are applied in
- *   (event time, event id) order; a timer (deadline, session close) fires once the watermark passes
+ *   (event time, views first, event id) order; a timer (deadline, session close) fires once the watermark passes
  *   its time, before any event at the same time. So every input order within lateness gives the
  *   same triggers, and the triggers come out in (fire time, profileId, kind) order overall: a call
  *   fires exactly what is due before the new watermark, and each call's triggers are sorted.
@@ -89,7 +89,7 @@ export function detect(
       return [state, out];
     }
     rememberId(state.seen, event.id, tsMs);
-    if (event.type !== "profile_update") state.pending.push(tsMs, event.id, event);
+    if (event.type !== "profile_update") state.pending.push(tsMs, pendingTie(event), event);
     observeEventTime(state.watermark, tsMs, opts.latenessMs, input.wallMs);
   }
   advance(state, state.watermark.watermarkMs, opts, out.triggers);

@@ -41,6 +41,11 @@ const cases: { name: string; events: ReturnType<typeof view>[]; want: string[]; 
     want: ["cart p1 at 154 [34..34] yx1"],
   },
   {
+    name: "a cart_add at the very instant of the first view converts the session (whatever the ids)",
+    events: [add(0, "y"), view(0, "x"), view(1, "y")],
+    want: ["cart p1 at 120 [0..0] yx1"],
+  },
+  {
     name: "a cart_add exactly at the close comes after it",
     events: [view(0, "x"), view(5, "y"), add(35, "y")],
     want: ["browse p1 at 35 [0..5] xx1,yx1", "cart p1 at 155 [35..35] yx1"],
