@@ -1,0 +1,213 @@
+/**
+ * bench:api — the HTTP API under load (autocannon, in the same process as the server):
+ *   (a) POST /v1/events with batches of 100 distinct events → events/s, against the rate of a bare
+ *       Fastify GET route × 100 and the raw JetStream publish rate of the same events (no HTTP);
+ *   (b) POST /v1/segments/count on the generated shop of bench:queries → p50/p99 latency, against the
+ *       same count called in-process (no HTTP).
+ *
+ *   npm run bench:api              # shop of 1M events, 100k profiles, 10k products
+ *   npm run bench:api -- --full    # the full bench:queries shop (10M events, 1M profiles, 100k products)
+ *
+ * Env: BENCH_DIR (default /tmp/nudge-bench-api; the DuckDB file is reused when its shape matches),
+ * BENCH_SECONDS (default 10 per autocannon run).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import Fastify from "fastify";
+import { buildApp, createMetrics, defaultSegments, noCampaigns } from "../api/index.ts";
+import {
+  connectNats,
+  type Db,
+  loadConfig,
+  openDb,
+  provision,
+  publishEvents,
+  type ShopEvent,
+  startNats,
+} from "../ingest/index.ts";
+import { countSegment, execute, openSegmentRunner, sql } from "../queries/index.ts";
+import { median, printTable } from "./lib.ts";
+import { BENCH_SEGMENTS } from "./queries-segments.ts";
+
+const full = process.argv.includes("--full");
+const size = full
+  ? { events: 10_000_000, profiles: 1_000_000, products: 100_000 }
+  : { events: 1_000_000, profiles: 100_000, products: 10_000 };
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const BATCH = 100;
+const NOW = new Date("2026-11-15T12:00:00Z");
+const shape = `${size.events}/${size.profiles}/${size.products}/v1`;
+const dir = process.env.BENCH_DIR ?? "/tmp/nudge-bench-api";
+const file = join(dir, `shop-${size.events}.duckdb`);
+/** Segments timed over HTTP: a one-table, a join, and an aggregate over the event history. */
+const SEGMENTS = ["subscribed_big_spenders", "viewed_shoes_30d", "repeat_buyers_60d"];
+
+async function openShop(): Promise<Db> {
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(file)) {
+    const db = await openDb(file);
+    const got = await db.conn
+      .runAndReadAll("SELECT shape FROM bench_meta")
+      .then((r) => r.getRows()[0]?.[0])
+      .catch(() => undefined);
+    if (got === shape) return db;
+    db.close();
+    rmSync(file, { force: true });
+    rmSync(`${file}.wal`, { force: true });
+  }
+  const db = await openDb(file);
+  await db.conn.run("SET preserve_insertion_order = false");
+  const text = readFileSync(new URL("./queries-shop.sql", import.meta.url), "utf8");
+  const params = {
+    events: BigInt(size.events),
+    profiles: BigInt(size.profiles),
+    products: BigInt(size.products),
+    now: NOW,
+  };
+  const t = performance.now();
+  for (const stmt of text.split(/\n;\n/)) await execute(db.conn, sql.file(stmt, params));
+  await db.conn.run("CREATE TABLE bench_meta AS SELECT $shape AS shape", { shape });
+  await db.conn.run("CHECKPOINT");
+  console.log(`built the shop (${shape}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return db;
+}
+
+let seq = 0;
+function batch(): ShopEvent[] {
+  const ts = new Date(NOW.getTime() + seq).toISOString();
+  return Array.from({ length: BATCH }, () => {
+    const n = seq++;
+    return {
+      id: `b-${n}`,
+      type: "product_view",
+      profileId: `p${n % 100_000}`,
+      ts,
+      productId: `sku-${n % 10_000}`,
+    } as ShopEvent;
+  });
+}
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon({ duration: SECONDS, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+const nats = await startNats();
+const nc = await connectNats(nats.url, "bench-api");
+await provision(nc);
+const db = await openShop();
+const segmentSql = (name: string) => BENCH_SEGMENTS.find((s) => s.name === name)?.sql ?? "";
+
+try {
+  // Bare Fastify route on this machine, same process layout.
+  const bare = Fastify();
+  bare.get("/", async () => ({ hello: "world" }));
+  const bareUrl = await bare.listen({ host: "127.0.0.1", port: 0 });
+  const bareRes = await run({ url: bareUrl, connections: 10 });
+  await bare.close();
+
+  // Raw JetStream publish of the same kind of events (no HTTP).
+  const rawN = 100_000;
+  const rawRates: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const rawEvents = Array.from({ length: rawN / BATCH }, batch).flat();
+    const t0 = performance.now();
+    await publishEvents(nc, rawEvents);
+    rawRates.push(rawN / ((performance.now() - t0) / 1000));
+  }
+  const rawPublishRate = median(rawRates);
+
+  const config = loadConfig({ LOG_LEVEL: "silent", HTTP_PORT: "0", SEGMENTS_DIR: join(dir, "segments") });
+  const segments = await defaultSegments(db, config);
+  const app = await buildApp({
+    config,
+    nc,
+    db,
+    segments,
+    recommend: { recommend: async () => [] },
+    campaigns: noCampaigns,
+    email: { verifyUnsubscribeToken: () => undefined, unsubscribe: async () => {} },
+    metrics: createMetrics(),
+    now: Date.now,
+    limits: { rateMax: 100_000_000 },
+    logLevel: "silent",
+  });
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+
+  const eventsRes = await run({
+    url: `${url}/v1/events`,
+    connections: 10,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify(batch()) }),
+      },
+    ],
+  });
+  const eventsPerSec = eventsRes.requests.average * BATCH;
+
+  // Direct (in-process) count latency, then the same over HTTP.
+  const runner = await openSegmentRunner(db, { dir: config.SEGMENTS_DIR });
+  const rows: Record<string, string | number>[] = [];
+  for (const name of SEGMENTS) {
+    const text = segmentSql(name);
+    const params = text.includes("$now") ? { now: NOW.toISOString() } : {};
+    const body = { sql: text, params };
+    const direct: number[] = [];
+    let count = 0;
+    for (let i = 0; i < 7; i++) {
+      const r = await countSegment(runner, { sql: text, params });
+      direct.push(r.elapsedMs);
+      count = r.count;
+    }
+    const res = await run({
+      url: `${url}/v1/segments/count`,
+      connections: 2,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    rows.push({
+      segment: name,
+      count,
+      "direct p50 ms": median(direct),
+      "http p50 ms": res.latency.p50,
+      "http p99 ms": res.latency.p99,
+      "http req/s": res.requests.average,
+      non2xx: res.non2xx,
+    });
+  }
+  await app.close();
+
+  console.log(
+    `\nbench:api — shop ${shape}, ${SECONDS} s per run, autocannon in the server's process (2 cores)\n`,
+  );
+  printTable([
+    { what: "bare Fastify GET", "req/s": bareRes.requests.average, "p99 ms": bareRes.latency.p99 },
+    {
+      what: `POST /v1/events ×${BATCH}`,
+      "req/s": eventsRes.requests.average,
+      "p99 ms": eventsRes.latency.p99,
+    },
+  ]);
+  const bareTimesBatch = bareRes.requests.average * BATCH;
+  const ceiling = Math.min(bareTimesBatch, rawPublishRate);
+  console.log(
+    `\nevents/s over HTTP:               ${Math.round(eventsPerSec).toLocaleString("en-US")}` +
+      (eventsRes.non2xx ? ` (${eventsRes.non2xx} non-2xx!)` : ""),
+  );
+  console.log(`raw JetStream publish events/s:   ${Math.round(rawPublishRate).toLocaleString("en-US")}`);
+  console.log(`bare route req/s × ${BATCH}:           ${Math.round(bareTimesBatch).toLocaleString("en-US")}`);
+  console.log(`ratio to min(bare × ${BATCH}, publish): ${(eventsPerSec / ceiling).toFixed(2)} (goal ≥ 0.50)`);
+  console.log(`ratio to raw publish:             ${(eventsPerSec / rawPublishRate).toFixed(2)}\n`);
+  printTable(rows);
+  const worstP99 = Math.max(...rows.map((r) => Number(r["http p99 ms"])));
+  console.log(`\nworst count p99 over HTTP: ${worstP99} ms (goal < 300 ms)`);
+} finally {
+  await nc.close();
+  await nats.stop();
+  db.close();
+}
