@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { connectNats, loadConfig } from "../ingest/index.ts";
-import { type Processors, startProcessors, type Trigger } from "../processors/index.ts";
+import { type Processors, partitionMapping, startProcessors, type Trigger } from "../processors/index.ts";
 import { generateLog, sentinel } from "./helpers/detect-log.ts";
 import { oracle, triggerKey } from "./helpers/detect-oracle.ts";
 import { lastSeq, publishLog, readAll, until } from "./helpers/detect-stream.ts";
@@ -17,10 +17,6 @@ const opts = {
   minViews: config.MIN_VIEWS,
 };
 const logger = pino({ level: "silent" });
-
-/** The server mapping of the README's "Scale-out": the profile token picks one of `n` partitions. */
-export const partitionMapping = (n: number) =>
-  `mappings = {\n  "events.*.*": "events.{{wildcard(1)}}.{{partition(${n},2)}}.{{wildcard(2)}}"\n}\n`;
 
 /** Waits until every instance's consumer has nothing pending or un-acked (all checkpointed), then stops them. */
 async function runToEnd(nc: NatsConnection, ps: Processors[]): Promise<void> {

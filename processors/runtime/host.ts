@@ -21,6 +21,7 @@ import {
   snapshotDetectState,
 } from "../detector.ts";
 import { openCheckpoints } from "./checkpoint.ts";
+import { type Partition, partitionFilter, processorName } from "./partition.ts";
 import { emptyStats, type ProcessorStats } from "./stats.ts";
 import { publishAll, publishedSince, triggerMessage, triggersLastSeq } from "./trigger-publisher.ts";
 
@@ -34,7 +35,7 @@ export interface ProcessorsDeps {
   config: ProcessorsConfig;
   logger?: Logger;
   /** This instance owns partition `index` of `count` (server mapping `partition(count, …)`); omitted: all events. */
-  partition?: { index: number; count: number };
+  partition?: Partition;
   /** Wall clock for idle ticks and checkpoint timers; tests pass a virtual one. Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
   /**
@@ -85,7 +86,7 @@ const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : 
 export async function startProcessors(deps: ProcessorsDeps): Promise<Processors> {
   const { nc, config } = deps;
   const scheduler = deps.scheduler ?? asyncScheduler;
-  const name = deps.partition ? `processors-p${deps.partition.index}` : "processors";
+  const name = processorName(deps.partition);
   const log = (deps.logger ?? pino({ level: "info" })).child({ component: "processors", processor: name });
   const opts: DetectOptions = {
     abandonAfterMs: config.ABANDON_AFTER,
@@ -262,7 +263,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     consumeStream(nc, {
       stream: "EVENTS",
       durable: name,
-      ...(deps.partition ? { filterSubject: `events.*.${deps.partition.index}.*` } : {}),
+      ...(deps.partition ? { filterSubject: partitionFilter(deps.partition.index) } : {}),
       startSeq: stats.lastSeq + 1,
       maxInFlight,
     }).subscribe({ next: onMsg, error: fail }),

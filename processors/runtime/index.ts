@@ -8,5 +8,6 @@
  */
 export * from "./checkpoint.ts";
 export * from "./host.ts";
+export * from "./partition.ts";
 export * from "./stats.ts";
 export * from "./trigger-publisher.ts";
