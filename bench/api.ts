@@ -154,7 +154,7 @@ try {
   const rows: Record<string, string | number>[] = [];
   for (const name of SEGMENTS) {
     const text = segmentSql(name);
-    const params = text.includes("$now") ? { now: NOW.toISOString() } : {};
+    const params: Record<string, string> = text.includes("$now") ? { now: NOW.toISOString() } : {};
     const body = { sql: text, params };
     const direct: number[] = [];
     let count = 0;
