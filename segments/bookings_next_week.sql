@@ -2,5 +2,5 @@
 SELECT b.profile_id, b.booking_id
 FROM bookings AS b
 WHERE b.starts_at >= $now::TIMESTAMPTZ
-  AND b.starts_at < $now::TIMESTAMPTZ + INTERVAL 7 DAY
+  AND b.starts_at < $now::TIMESTAMPTZ + INTERVAL '7 days'
   AND coalesce(b.status, '') <> 'cancelled'

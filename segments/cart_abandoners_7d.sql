@@ -3,7 +3,7 @@ WITH carts AS (
   SELECT profile_id, max(ts) AS last_add
   FROM events
   WHERE type = 'cart_add'
-    AND ts >= $now::TIMESTAMPTZ - INTERVAL 7 DAY
+    AND ts >= $now::TIMESTAMPTZ - INTERVAL '7 days'
     AND ts < $now::TIMESTAMPTZ
   GROUP BY profile_id
 ),
@@ -11,7 +11,7 @@ buys AS (
   SELECT profile_id, max(ts) AS last_buy
   FROM events
   WHERE type = 'purchase'
-    AND ts >= $now::TIMESTAMPTZ - INTERVAL 7 DAY
+    AND ts >= $now::TIMESTAMPTZ - INTERVAL '7 days'
     AND ts < $now::TIMESTAMPTZ
   GROUP BY profile_id
 )

@@ -9,7 +9,7 @@ WHERE p.city = 'Paris'
     JOIN products AS pr ON pr.product_id = e.product_id
     WHERE e.type = 'product_view'
       AND pr.category = 'Outerwear'
-      AND e.ts >= $now::TIMESTAMPTZ - INTERVAL 14 DAY
+      AND e.ts >= $now::TIMESTAMPTZ - INTERVAL '14 days'
       AND e.ts < $now::TIMESTAMPTZ
     GROUP BY e.profile_id
     HAVING count(*) >= 2
@@ -17,7 +17,7 @@ WHERE p.city = 'Paris'
   AND p.profile_id IN (
     SELECT b.profile_id
     FROM bookings AS b
-    WHERE b.starts_at >= date_trunc('month', $now::TIMESTAMPTZ) + INTERVAL 1 MONTH
-      AND b.starts_at < date_trunc('month', $now::TIMESTAMPTZ) + INTERVAL 2 MONTH
+    WHERE b.starts_at >= date_trunc('month', $now::TIMESTAMPTZ) + INTERVAL '1 month'
+      AND b.starts_at < date_trunc('month', $now::TIMESTAMPTZ) + INTERVAL '2 months'
       AND coalesce(b.status, '') <> 'cancelled'
   )
