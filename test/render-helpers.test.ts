@@ -101,7 +101,7 @@ describe("url", () => {
     expect(
       trackedUrl("https://shop.example.com/p/1?q=a%20b&x=1#top", { base, tracking, content: "item" }),
     ).toBe(
-      "https://shop.example.com/p/1?q=a%20b&x=1&utm_source=nudge&utm_medium=email&utm_campaign=spring+sale&utm_content=item&nudge_send=s%2F1#top",
+      "https://shop.example.com/p/1?q=a%20b&x=1&utm_source=nudge&utm_medium=email&utm_campaign=spring%20sale&utm_content=item&nudge_send=s%2F1#top",
     );
   });
   it("replaces tracking parameters already present instead of doubling them", () => {
@@ -126,6 +126,14 @@ describe("url", () => {
     42,
   ])("%j becomes the shop URL", (raw) => {
     expect(trackedUrl(raw, { base, tracking, track: false })).toBe(base);
+  });
+  it("an empty query or a bare fragment stays well formed", () => {
+    expect(trackedUrl("https://shop.example.com/?#a", { base, tracking })).toBe(
+      "https://shop.example.com/?utm_source=nudge&utm_medium=email&utm_campaign=spring%20sale&nudge_send=s%2F1#a",
+    );
+    expect(trackedUrl("https://shop.example.com/x#a?b", { base, tracking })).toBe(
+      "https://shop.example.com/x?utm_source=nudge&utm_medium=email&utm_campaign=spring%20sale&nudge_send=s%2F1#a?b",
+    );
   });
   it("resolves relative links against the shop and keeps http", () => {
     expect(trackedUrl("/p/2", { base, track: false })).toBe("https://shop.example.com/p/2");

@@ -9,7 +9,7 @@
  * formatPlural(3, { one: "item", other: "items" }, "en-GB"); // "3 items"
  */
 
-const numberFormats = new Map<string, Intl.NumberFormat>();
+const numberFormats = new Map<string, { format(n: number): string }>();
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 const pluralRules = new Map<string, Intl.PluralRules>();
 
@@ -38,12 +38,20 @@ function cached<T>(cache: Map<string, T>, key: string, make: () => T, fallback: 
   return f;
 }
 
-function numberFormat(locale: string, options: Intl.NumberFormatOptions, key: string): Intl.NumberFormat {
-  return cached(
+interface NumberFormatter {
+  format(n: number): string;
+}
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions, key: string): NumberFormatter {
+  return cached<NumberFormatter>(
     numberFormats,
     `${locale}|${key}`,
     () => new Intl.NumberFormat(locale, options),
-    () => new Intl.NumberFormat("en", options.style === "currency" ? { minimumFractionDigits: 2 } : {}),
+    () => {
+      const plain = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      // Without a usable currency style, show the amount and the code: "12.00 XYZ".
+      return options.currency ? { format: (n) => `${plain.format(n)} ${options.currency}` } : plain;
+    },
   );
 }
 
@@ -52,10 +60,8 @@ export function formatMoney(amount: unknown, currency: unknown, locale: string):
   const n = toNumber(amount);
   if (n === undefined) return "";
   const code = typeof currency === "string" ? currency.toUpperCase() : "";
-  if (!/^[A-Z]{3}$/.test(code)) return numberFormat(locale, {}, "num2").format(n);
-  const f = numberFormat(locale, { style: "currency", currency: code }, `cur|${code}`);
-  const out = f.format(n);
-  return f.resolvedOptions().style === "currency" ? out : `${out} ${code}`;
+  if (!/^[A-Z]{3}$/.test(code)) return numberFormat(locale, {}, "num").format(n);
+  return numberFormat(locale, { style: "currency", currency: code }, `cur|${code}`).format(n);
 }
 
 /** A plain number in the locale's style (grouping, decimal mark); "" when missing. */

@@ -33,9 +33,21 @@ function str(v: unknown, fallback: string): string {
   return typeof v === "string" && v !== "" ? v : fallback;
 }
 
+// One view per rendered context: a cart email calls helpers ~60 times with the same root.
+const views = new WeakMap<object, RootView>();
+
 function rootOf(options: HelperOptions): RootView {
   const root: unknown = isRecord(options.data) ? options.data.root : undefined;
-  const r = isRecord(root) ? root : {};
+  if (!isRecord(root)) return viewOf({});
+  let view = views.get(root);
+  if (view === undefined) {
+    view = viewOf(root);
+    views.set(root, view);
+  }
+  return view;
+}
+
+function viewOf(r: Record<string, unknown>): RootView {
   const profile = isRecord(r.profile) ? r.profile : {};
   const links = isRecord(r.links) ? r.links : {};
   const t = isRecord(r.tracking) ? r.tracking : undefined;

@@ -84,6 +84,7 @@ export function loadTemplates(hb: Env, dir: string): Map<string, CompiledTemplat
   ];
   const partials = new Set(files.flatMap((f) => (f.partial ? [f.partial] : [])));
   const helperNames = new Set(Object.keys(hb.helpers));
+  const knownHelpers = Object.fromEntries([...helperNames].map((h) => [h, true]));
 
   const compiled = new Map<string, Delegate>();
   for (const f of files) {
@@ -96,7 +97,13 @@ export function loadTemplates(hb: Env, dir: string): Map<string, CompiledTemplat
     const problem = prepareAst(ast, { helpers: helperNames, partials });
     if (problem)
       throw templateError(f.file, Object.assign(new Error(problem.message), { lineNumber: problem.line }));
-    const options: CompileOptions = { strict: false, noEscape: isPlainText(f.file), preventIndent: true };
+    const options: CompileOptions = {
+      strict: false,
+      noEscape: isPlainText(f.file),
+      preventIndent: true,
+      // Known helpers are called directly, without first looking the name up in the context.
+      knownHelpers,
+    };
     try {
       // precompile runs every compiler pass now, so a compile error surfaces at startup with its line.
       hb.precompile(ast, options);

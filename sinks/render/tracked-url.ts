@@ -22,11 +22,26 @@ export interface TrackedUrlOptions {
 
 const TRACKING_KEYS = new Set(["utm_source", "utm_medium", "utm_campaign", "utm_content", "nudge_send"]);
 
+const bases = new Map<string, URL | undefined>();
+
 function parseHttp(raw: unknown, base?: string): URL | undefined {
   if (typeof raw !== "string" || raw.trim() === "") return undefined;
-  if (!URL.canParse(raw, base)) return undefined;
-  const u = new URL(raw, base);
+  let u: URL;
+  try {
+    u = new URL(raw, base);
+  } catch {
+    return undefined;
+  }
   return u.protocol === "https:" || u.protocol === "http:" ? u : undefined;
+}
+
+/** The shop URL is the same for every link of every email: parse it once. */
+function parseBase(raw: string): URL | undefined {
+  if (!bases.has(raw)) {
+    if (bases.size > 1000) bases.clear();
+    bases.set(raw, parseHttp(raw));
+  }
+  return bases.get(raw);
 }
 
 /** The absolute http(s) URL, or undefined for anything else (relative, javascript:, data:, garbage). */
@@ -46,23 +61,27 @@ function keyOf(pair: string): string {
 
 /** An http(s) URL with tracking parameters appended; existing query pairs and fragment are kept as written. */
 export function trackedUrl(raw: unknown, opts: TrackedUrlOptions): string {
-  const base = parseHttp(opts.base);
+  const base = parseBase(opts.base);
   const u = parseHttp(raw, base?.href) ?? base;
   if (u === undefined) return "";
   if (opts.track === false || opts.tracking === undefined) return u.href;
-  const params = new URLSearchParams({
-    utm_source: "nudge",
-    utm_medium: "email",
-    utm_campaign: opts.tracking.campaign,
-  });
-  if (opts.content) params.set("utm_content", opts.content);
-  params.set("nudge_send", opts.tracking.sendId);
+  let extra = `utm_source=nudge&utm_medium=email&utm_campaign=${encodeURIComponent(opts.tracking.campaign)}`;
+  if (opts.content) extra += `&utm_content=${encodeURIComponent(opts.content)}`;
+  extra += `&nudge_send=${encodeURIComponent(opts.tracking.sendId)}`;
   // Keep the shop's own pairs byte for byte (re-serialising could change their encoding); replace ours.
-  const kept = u.search
-    .slice(1)
-    .split("&")
-    .filter((pair) => pair !== "" && !TRACKING_KEYS.has(keyOf(pair)));
-  kept.push(params.toString());
-  u.search = `?${kept.join("&")}`;
-  return u.href;
+  const { href, search, hash } = u;
+  // Cut at "#", then at "?": "https://x/?#a" has an empty search, "https://x/y#a?b" a "?" in its fragment.
+  const h = href.indexOf("#");
+  const beforeHash = h >= 0 ? href.slice(0, h) : href;
+  const q = beforeHash.indexOf("?");
+  const head = q >= 0 ? beforeHash.slice(0, q) : beforeHash;
+  const kept =
+    search === ""
+      ? []
+      : search
+          .slice(1)
+          .split("&")
+          .filter((p) => p !== "" && !TRACKING_KEYS.has(keyOf(p)));
+  kept.push(extra);
+  return `${head}?${kept.join("&")}${hash}`;
 }
