@@ -1,7 +1,9 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listen } from "../api/index.ts";
+import { createMetrics, listen } from "../api/index.ts";
+import { emptyStats } from "../processors/index.ts";
+import { newEmailCounters } from "../sinks/index.ts";
 import { startApi, type TestApi } from "./api-fakes.ts";
 
 const ts = "2026-11-23T10:00:00Z";
@@ -70,8 +72,28 @@ describe("POST /v1/events", () => {
     const res = await inject({ method: "GET", url: "/metrics" });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/plain/);
-    expect(res.body).toMatch(/nudge_events_in_total\{source="http",result="accepted"\} [1-9]/);
+    expect(res.body).toMatch(/nudge_http_events_total\{result="accepted"\} [1-9]/);
+    expect(res.body).toMatch(/nudge_http_events_total\{result="rejected"\} [1-9]/);
     expect(res.body).toContain("nudge_http_request_duration_seconds_bucket");
+  });
+});
+
+describe("/metrics reads the processors' and the email sink's counters at scrape time", () => {
+  it("triggers by kind, emails sent, skips by reason", async () => {
+    const stats = { ...emptyStats("p"), eventsIn: 42, openCarts: 3 };
+    const email = newEmailCounters();
+    const metrics = createMetrics({ processors: () => stats, email: () => email });
+    stats.triggersOut.cart_abandoned = 7;
+    email.sent = 5;
+    email.skipped.unsubscribed = 2;
+    const text = await metrics.registry.metrics();
+    expect(text).toContain("nudge_events_in_total 42");
+    expect(text).toContain('nudge_triggers_out_total{kind="cart_abandoned"} 7');
+    expect(text).toContain("nudge_emails_sent_total 5");
+    expect(text).toContain('nudge_skips_total{reason="unsubscribed"} 2');
+    expect(text).toContain("nudge_open_carts 3");
+    email.sent = 6;
+    expect(await metrics.registry.metrics()).toContain("nudge_emails_sent_total 6");
   });
 });
 

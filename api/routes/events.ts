@@ -96,8 +96,8 @@ export function eventsRoutes(deps: AppDeps, publish: (events: ShopEvent[]) => Pr
           });
         }
         const accepted = results.filter((r) => r.accepted).length;
-        deps.metrics.eventsIn.inc({ source: "http", result: "accepted" }, accepted);
-        deps.metrics.eventsIn.inc({ source: "http", result: "rejected" }, results.length - accepted);
+        deps.metrics.httpEvents.inc({ result: "accepted" }, accepted);
+        deps.metrics.httpEvents.inc({ result: "rejected" }, results.length - accepted);
         return reply
           .code(accepted > 0 ? 200 : 400)
           .send({ accepted, rejected: results.length - accepted, results });
