@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,7 +35,15 @@ beforeAll(async () => {
   db = await openDb(out("shop.duckdb"));
   await loadShop(db, buildShop(3, 100));
   await db.conn.run("CREATE SEQUENCE ticket");
-  runner = await openSegmentRunner(db, { dir: out("segments"), timeoutMs: 300, maxRows: 50 });
+  mkdirSync(out("uploads"));
+  writeFileSync(out("uploads/people.csv"), "profile_id\nu1\nu2\n");
+  writeFileSync(out("secret.csv"), "profile_id\ns1\n");
+  runner = await openSegmentRunner(db, {
+    dir: out("segments"),
+    timeoutMs: 300,
+    maxRows: 50,
+    allowedDirectories: [out("uploads")],
+  });
   profileRows = Number(await scalar("SELECT count(*) FROM profiles"));
 });
 afterAll(() => {
@@ -46,6 +54,12 @@ afterAll(() => {
 describe("segment SQL that reaches outside the data is refused, and nothing is read or changed", () => {
   const cases: [string, string, RegExp][] = [
     ["read_csv", "SELECT * FROM read_csv('/etc/passwd')", /read_csv/],
+    [
+      "read_csv of the allowed upload folder",
+      `SELECT * FROM read_csv('${out("uploads/people.csv")}')`,
+      /read_csv/,
+    ],
+    ["an uploaded file as a table", `SELECT * FROM '${out("uploads/people.csv")}'`, /looks like a file/],
     ["read_text", "SELECT content AS profile_id FROM read_text('/etc/hostname')", /read_text/],
     [
       "read_blob of the database file",
@@ -125,6 +139,17 @@ describe("the locked instance itself, under the vetting", () => {
     expect(Number(await scalar("SELECT count(*) FROM profiles"))).toBe(profileRows);
     expect(existsSync(out("y.csv")) || existsSync(out("y.db"))).toBe(false);
     expect(await scalar("SELECT current_setting('enable_external_access')")).toBe(false);
+  });
+
+  it("trusted code still reads the allowed upload folder, and nothing else", async () => {
+    const csv = out("uploads/people.csv");
+    expect((await db.conn.runAndReadAll(`SELECT count(*) FROM read_csv('${csv}')`)).getRows()).toEqual([
+      [2n],
+    ]);
+    await expect(db.conn.run("SELECT * FROM read_csv('/etc/passwd')")).rejects.toThrow(/Permission Error/);
+    await expect(db.conn.run(`SELECT * FROM read_csv('${out("uploads/../secret.csv")}')`)).rejects.toThrow(
+      /Permission Error/,
+    );
   });
 
   it("the trusted connection still writes the history after the lock", async () => {

@@ -19,6 +19,8 @@ export interface SegmentRunnerOptions {
   dir: string;
   timeoutMs?: number;
   maxRows?: number;
+  /** Folders trusted code may still read and write after the lock (see `lockDownInstance`). */
+  allowedDirectories?: readonly string[];
 }
 
 /**
@@ -30,7 +32,7 @@ export interface SegmentRunnerOptions {
  * const { count } = await countSegment(runner, { name: "subscribed" });
  */
 export async function openSegmentRunner(db: Db, opts: SegmentRunnerOptions): Promise<SegmentRunner> {
-  await lockDownInstance(db.conn);
+  await lockDownInstance(db.conn, { allowedDirectories: opts.allowedDirectories });
   return {
     instance: db.instance,
     timeoutMs: opts.timeoutMs ?? 10_000,

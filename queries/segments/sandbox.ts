@@ -29,15 +29,21 @@ async function setting(conn: DuckDBConnection, name: string): Promise<string> {
 
 /**
  * Locks the instance down for untrusted SQL (idempotent). Call it AFTER the trusted setup that
- * needs files or settings (schema, memory_limit, threads, loading entity files): from here on no
- * connection of this instance can read files, load extensions or change settings.
+ * needs files or settings (schema, memory_limit, threads, TimeZone): from here on no connection of
+ * this instance can read files, load extensions or change settings (`search_path` still can).
+ * `allowedDirectories` stay readable and writable for every connection (e.g. an upload folder that
+ * trusted code loads entity files from); segment SQL still cannot reach them, because `vet.ts`
+ * refuses file-reading table functions and file paths as tables.
  *
  * @example
  * const db = await openDb(config.DUCKDB_PATH);
  * await db.conn.run("SET memory_limit='4GB'");
  * await lockDownInstance(db.conn);
  */
-export async function lockDownInstance(conn: DuckDBConnection): Promise<void> {
+export async function lockDownInstance(
+  conn: DuckDBConnection,
+  opts: { allowedDirectories?: readonly string[] } = {},
+): Promise<void> {
   if ((await setting(conn, "lock_configuration")) === "true") {
     // Already locked (by us or someone else): only accept it if it is locked the way we need.
     for (const [name, value] of LOCKDOWN_SETTINGS) {
@@ -47,6 +53,12 @@ export async function lockDownInstance(conn: DuckDBConnection): Promise<void> {
     }
     return;
   }
-  // Values are constants from the list above; SET takes no bound parameters.
+  const dirs = opts.allowedDirectories ?? [];
+  if (dirs.length > 0) {
+    // SET takes no bound parameters: the directories (trusted config) go in as quoted literals.
+    const list = dirs.map((d) => `'${(d.endsWith("/") ? d : `${d}/`).replaceAll("'", "''")}'`).join(", ");
+    await conn.run(`SET allowed_directories = [${list}]`);
+  }
+  // Values are constants from the list above.
   for (const [name, value] of LOCKDOWN_SETTINGS) await conn.run(`SET ${name}=${value}`);
 }
