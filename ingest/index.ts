@@ -19,6 +19,7 @@ export * from "./errors.ts";
 export * from "./event.ts";
 export * from "./generate.ts";
 export * from "./generate-files.ts";
+export * from "./generate-messages.ts";
 export * from "./generate-write.ts";
 export * from "./history.ts";
 export * from "./load.ts";

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { z } from "zod";
 import { type Db, ENTITY_KEYS, quoteIdent } from "./db.ts";
 import { messageOf, NudgeError } from "./errors.ts";
 
@@ -39,9 +40,19 @@ function readerSql(reader: Reader, types?: ReadonlyMap<string, string>): string 
   return struct ? `read_json($path, columns = ${struct})` : "read_json_auto($path)";
 }
 
-async function rows<T>(conn: DuckDBConnection, sql: string, params: Record<string, string>): Promise<T[]> {
+const FileColumn = z.object({ column_name: z.string() });
+const TableColumn = z.object({ column_name: z.string(), data_type: z.string() });
+const KeyColumns = z.object({ cols: z.array(z.string()) });
+const Count = z.object({ n: z.number() });
+
+async function rows<T>(
+  conn: DuckDBConnection,
+  schema: z.ZodType<T>,
+  sql: string,
+  params: Record<string, string>,
+): Promise<T[]> {
   const reader = await conn.runAndReadAll(sql, params);
-  return reader.getRowObjectsJS() as T[];
+  return z.array(schema).parse(reader.getRowObjectsJS());
 }
 
 function fail(err: unknown, file: string, table: string): never {
@@ -88,17 +99,16 @@ export async function loadEntities(
   const conn = await db.instance.connect();
   try {
     const path = { path: file };
-    const fileCols = await rows<{ column_name: string }>(
+    const fileCols = await rows(conn, FileColumn, `DESCRIBE SELECT * FROM ${readerSql(reader)}`, path).catch(
+      (err: unknown) => {
+        throw new NudgeError("NUDGE_ERR_LOAD_FILE", `cannot read ${file} as ${reader}: ${messageOf(err)}`, {
+          cause: err,
+        });
+      },
+    );
+    const tableCols = await rows(
       conn,
-      `DESCRIBE SELECT * FROM ${readerSql(reader)}`,
-      path,
-    ).catch((err: unknown) => {
-      throw new NudgeError("NUDGE_ERR_LOAD_FILE", `cannot read ${file} as ${reader}: ${messageOf(err)}`, {
-        cause: err,
-      });
-    });
-    const tableCols = await rows<{ column_name: string; data_type: string }>(
-      conn,
+      TableColumn,
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position",
       { t: table },
     );
@@ -107,7 +117,7 @@ export async function loadEntities(
       await conn
         .run(`CREATE TABLE ${target} AS SELECT * FROM ${readerSql(reader)}`, path)
         .catch((e) => fail(e, file, table));
-      const [c] = await rows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM ${target}`, {});
+      const [c] = await rows(conn, Count, `SELECT count(*)::INTEGER AS n FROM ${target}`, {});
       return { table, rows: c?.n ?? 0, elapsedMs: performance.now() - t0, created: true };
     }
 
@@ -160,8 +170,9 @@ export async function loadEntities(
 }
 
 async function primaryKey(conn: DuckDBConnection, table: string): Promise<string[]> {
-  const pk = await rows<{ cols: string[] }>(
+  const pk = await rows(
     conn,
+    KeyColumns,
     "SELECT constraint_column_names AS cols FROM duckdb_constraints() WHERE schema_name = 'main' AND table_name = $t AND constraint_type = 'PRIMARY KEY'",
     { t: table },
   );
