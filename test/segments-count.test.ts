@@ -90,6 +90,14 @@ describe("exact counts of the example segments match an independent JS computati
     expect(got.perEntity).toEqual({ key: "product_id", count: new Set(keep.map((e) => e.product_id)).size });
   });
 
+  it("allowed table functions: range, unnest, json_each", async () => {
+    const r = await countSegment(runner, {
+      sql: `SELECT 'p' || lpad(range::VARCHAR, 4, '0') AS profile_id FROM range(10)
+            UNION ALL SELECT unnest(['a', 'b']) UNION ALL SELECT key FROM json_each('{"x": 1}')`,
+    });
+    expect(r.count).toBe(13);
+  });
+
   it("a parameter that carries SQL is a plain value", async () => {
     const q = "SELECT profile_id FROM profiles WHERE city = $city";
     expect((await countSegment(runner, { sql: q, params: { city: "x' OR 1=1 --" } })).count).toBe(1);

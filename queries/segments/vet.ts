@@ -6,7 +6,13 @@ import { messageOf, NudgeError } from "../../ingest/index.ts";
  * files (read_csv, read_blob, glob, parquet_scan …), and DuckDB leaves the database's own file
  * readable even with external access off.
  */
-export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(["range", "generate_series", "unnest"]);
+export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
+  "range",
+  "generate_series",
+  "unnest",
+  "json_each",
+  "json_tree",
+]);
 
 /** What DuckDB's parser says about a vetted segment. */
 export interface VettedSegment {
