@@ -10,6 +10,7 @@
 export * from "./app.ts";
 export * from "./auth.ts";
 export * from "./deps.ts";
+export * from "./entity-upload.ts";
 export * from "./errors.ts";
 export * from "./idempotency.ts";
 export * from "./listen.ts";

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { Config, Db } from "../ingest/index.ts";
 import { buildApp } from "./app.ts";
 import type { AppDeps } from "./deps.ts";
+import { entityUploader } from "./entity-upload.ts";
 import { listen } from "./listen.ts";
 import { type ApiMetrics, createMetrics } from "./metrics.ts";
 import { defaultEmail, defaultRecommend, defaultSegments, noCampaigns } from "./services.ts";
@@ -46,7 +47,7 @@ export async function startApiServer(opts: StartApiOptions): Promise<RunningApi>
     recommend: s.recommend ?? defaultRecommend(db, now),
     email: s.email ?? (await defaultEmail(nc, db, config)),
     campaigns: s.campaigns ?? noCampaigns,
-    entities: s.entities,
+    entities: s.entities ?? entityUploader(db),
   });
   const url = await listen(app, config);
   return { app, url, stop: () => app.close() };

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { AppDeps, CampaignRun, CampaignsService, EmailService, RecommendService } from "../api/index.ts";
-import { buildApp, createMetrics } from "../api/index.ts";
+import { buildApp, createMetrics, entityUploader } from "../api/index.ts";
 import { type Config, loadConfig, NudgeError, openDb } from "../ingest/index.ts";
 import { openSegmentRunner, segmentsService } from "../queries/index.ts";
 import { startTestNats } from "./helpers/nats.ts";
@@ -115,6 +115,7 @@ export async function startApi(
     email,
     metrics: createMetrics(),
     now: Date.now,
+    entities: entityUploader(db),
     ...overrides,
   };
   const app = await buildApp(deps);

@@ -1,7 +1,8 @@
 import { jetstream } from "@nats-io/jetstream";
+import fc from "fast-check";
 import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMetrics, listen } from "../api/index.ts";
+import { createMetrics, listen, parseCsv } from "../api/index.ts";
 import { emptyStats } from "../processors/index.ts";
 import { newEmailCounters } from "../sinks/index.ts";
 import { startApi, type TestApi } from "./api-fakes.ts";
@@ -245,6 +246,60 @@ describe("unsubscribe (RFC 8058)", () => {
     });
     expect(forged.statusCode).toBe(400);
     expect(api.email.unsubscribed).toEqual(["p1"]);
+  });
+});
+
+describe("POST /v1/entities/:table", () => {
+  const post = (table: string, type: string, payload: string) =>
+    inject({ method: "POST", url: `/v1/entities/${table}`, headers: { "content-type": type }, payload });
+
+  it("upserts CSV (quoted fields) and NDJSON rows by primary key, typed by the table", async () => {
+    const csv = await post(
+      "products",
+      "text/csv",
+      'product_id,name,price\nsku-a,"Coat, ""warm""",12.5\nsku-b,Hat,\n',
+    );
+    expect(csv.statusCode).toBe(200);
+    expect(csv.json()).toEqual({ table: "products", rows: 2 });
+    const nd = await post(
+      "products",
+      "application/x-ndjson",
+      '{"product_id":"sku-b","name":"Big hat","price":9}\n',
+    );
+    expect(nd.json()).toEqual({ table: "products", rows: 1 });
+    const rows = await api.deps.db.conn.runAndReadAll(
+      "SELECT product_id, name, price FROM products WHERE product_id IN ('sku-a', 'sku-b') ORDER BY 1",
+    );
+    expect(rows.getRowObjectsJS()).toEqual([
+      { product_id: "sku-a", name: 'Coat, "warm"', price: 12.5 },
+      { product_id: "sku-b", name: "Big hat", price: 9 },
+    ]);
+  });
+
+  it("parseCsv reads back any table written with RFC 4180 quoting", () => {
+    const cell = fc.string({ unit: fc.constantFrom("a", "b", ",", '"', "\n", "\r\n", " ", "é") });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(cell, cell), { minLength: 1, maxLength: 5 }), (rows) => {
+        const q = (v: string) => `"${v.replaceAll('"', '""')}"`;
+        const text = ["x,y", ...rows.map(([a, b]) => `${q(a)},${q(b)}`)].join("\r\n");
+        expect(parseCsv(text)).toEqual(rows.map(([x, y]) => ({ x, y })));
+      }),
+    );
+  });
+
+  it("refuses rows that do not fit (400, nothing written), unknown tables and columns, other types", async () => {
+    const bad = await post("products", "text/csv", "product_id,price\nsku-c,1\nsku-d,abc\n");
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/Could not convert string 'abc'/);
+    const none = await api.deps.db.conn.runAndReadAll(
+      "SELECT count(*)::INT AS n FROM products WHERE product_id = 'sku-c'",
+    );
+    expect(none.getRowObjectsJS()[0]?.n).toBe(0);
+    expect((await post("nope", "text/csv", "a\n1\n")).statusCode).toBe(400);
+    expect((await post("events", "text/csv", "id\n1\n")).statusCode).toBe(400);
+    expect((await post("products", "text/csv", "product_id,zzz\n1,2\n")).json().message).toMatch(/zzz/);
+    expect((await post("products", "application/x-ndjson", "[1]\n")).statusCode).toBe(400);
+    expect((await post("products", "application/json", "{}")).statusCode).toBe(415);
   });
 });
 
