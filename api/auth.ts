@@ -31,6 +31,15 @@ export function requiresKey(url: string): boolean {
   return !PUBLIC_V1.some((p) => path === p || path.startsWith(`${p}/`));
 }
 
+function decodePath(url: string): string {
+  const path = url.split("?", 1)[0] ?? "";
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 declare module "fastify" {
   interface FastifyRequest {
     /** `key:<index>` of the API key used, or undefined (open loopback mode, public routes). */
@@ -46,7 +55,9 @@ declare module "fastify" {
 export function apiKeyHook(apiKeys: readonly string[]) {
   const keys = apiKeys.map(digest);
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    if (keys.length === 0 || !requiresKey(req.url)) return;
+    // Decide on the route that matched, not the raw URL: the router decodes `%76` to `v`, so a raw-URL
+    // check would let `/%761/campaigns` through. Unmatched URLs are checked decoded (they end in 404).
+    if (keys.length === 0 || !requiresKey(req.routeOptions.url ?? decodePath(req.url))) return;
     const index = matchApiKey(req.headers.authorization, keys);
     if (index < 0) {
       reply.header("www-authenticate", 'Bearer realm="nudge"');

@@ -56,6 +56,21 @@ describe("API keys", () => {
     expect(api.campaigns.sends).toEqual([]);
   });
 
+  it("encoded or odd paths do not slip past the key check", async () => {
+    const odd = [
+      "/%761/campaigns",
+      "/v1/campaigns/",
+      "/v1//campaigns",
+      "/%76%31/segments/x",
+      "/v1/unsubscribe/../campaigns",
+      "/v1/unsubscribe%2F..%2Fcampaigns",
+    ];
+    for (const url of odd) {
+      const res = await api.app.inject({ method: "GET", url });
+      expect([401, 404], url).toContain(res.statusCode);
+    }
+  });
+
   it("a right key passes (any of the configured keys)", async () => {
     expect(
       (await api.app.inject({ method: "GET", url: "/v1/campaigns", headers: auth(KEY) })).statusCode,
