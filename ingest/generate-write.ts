@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
-import { SHOP_TABLES, type Shop, type ShopTable, shopRows } from "./generate.ts";
+import { type EventHooks, SHOP_TABLES, type Shop, type ShopTable, shopRows } from "./generate.ts";
 import type { MalformedReason } from "./generate-events.ts";
 
 export type EntityFormat = "csv" | "ndjson" | "parquet";
@@ -45,29 +45,75 @@ function csvValue(v: unknown): string {
   return /[",\n\r]/.test(s) || s.trim() !== s ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+/** One entity row as a CSV line or an NDJSON line (no newline). */
+export function entityLine(
+  row: Record<string, unknown>,
+  columns: readonly string[],
+  format: "csv" | "ndjson",
+): string {
+  if (format === "csv") return columns.map((c) => csvValue(row[c])).join(",");
+  return JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])));
+}
+
 /** One entity table as CSV text (header line, then rows) or NDJSON text. */
 export function entityText(
   rows: readonly Record<string, unknown>[],
   columns: readonly string[],
   format: "csv" | "ndjson",
 ): string {
-  const out: string[] = [];
-  if (format === "csv") out.push(columns.join(","));
-  for (const row of rows) {
-    if (format === "csv") out.push(columns.map((c) => csvValue(row[c])).join(","));
-    else out.push(JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))));
+  let text = format === "csv" ? `${columns.join(",")}\n` : "";
+  for (const row of rows) text += `${entityLine(row, columns, format)}\n`;
+  return text;
+}
+
+/** Appends text to a file in 1 MiB writes. */
+export class ChunkedWriter {
+  #buf = "";
+  bytes = 0;
+  private readonly fh: FileHandle;
+
+  private constructor(fh: FileHandle) {
+    this.fh = fh;
   }
-  return `${out.join("\n")}\n`;
+
+  static async open(file: string): Promise<ChunkedWriter> {
+    return new ChunkedWriter(await open(file, "w"));
+  }
+
+  add(text: string): void {
+    this.#buf += text;
+  }
+
+  get full(): boolean {
+    return this.#buf.length >= CHUNK;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#buf.length === 0) return;
+    const text = this.#buf;
+    this.#buf = "";
+    this.bytes += (await this.fh.write(text)).bytesWritten;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.fh.close();
+    }
+  }
 }
 
 /**
  * Writes the event log as NDJSON (one event per line; malformed lines as their raw text), in 1 MiB
- * chunks. `onProgress(lines)` is called after each chunk.
+ * chunks; `onProgress` is called after each chunk. `hooks` go to `shop.events()`; `alsoFlush` are
+ * writers those hooks fill, flushed along with the events.
  */
 export async function writeEventsFile(
   shop: Shop,
   file: string,
   onProgress?: (stats: EventFileStats) => void,
+  opts: { hooks?: EventHooks; alsoFlush?: readonly ChunkedWriter[] } = {},
 ): Promise<EventFileStats> {
   const stats: EventFileStats = {
     lines: 0,
@@ -76,33 +122,37 @@ export async function writeEventsFile(
     malformed: { json: 0, schema: 0, subject: 0, oversize: 0 },
     bytes: 0,
   };
-  const fh = await open(file, "w");
+  const out = await ChunkedWriter.open(file);
+  const flushAll = async () => {
+    await out.flush();
+    for (const w of opts.alsoFlush ?? []) await w.flush();
+  };
   try {
-    let buf = "";
     let last: object | undefined;
-    for (const line of shop.events()) {
+    for (const line of shop.events(opts.hooks)) {
       stats.lines++;
       if (line.kind === "event") {
         // the generator repeats a duplicate right after the original
         if (line.event === last) stats.duplicates++;
         else stats.events++;
         last = line.event;
-        buf += `${JSON.stringify(line.event)}\n`;
+        out.add(`${JSON.stringify(line.event)}\n`);
       } else {
         stats.malformed[line.reason]++;
-        buf += `${line.raw}\n`;
+        out.add(`${line.raw}\n`);
       }
-      if (buf.length >= CHUNK) {
-        stats.bytes += (await fh.write(buf)).bytesWritten;
-        buf = "";
+      if (out.full) {
+        await flushAll();
+        stats.bytes = out.bytes;
         onProgress?.(stats);
       }
     }
-    if (buf.length > 0) stats.bytes += (await fh.write(buf)).bytesWritten;
-    onProgress?.(stats);
+    await flushAll();
   } finally {
-    await fh.close();
+    await out.close();
   }
+  stats.bytes = out.bytes;
+  onProgress?.(stats);
   return stats;
 }
 
@@ -112,24 +162,34 @@ export interface EntityFile {
   rows: number;
 }
 
+/** Starts an entity file: the CSV header line (NDJSON has none). */
+export function writeHeader(w: ChunkedWriter, table: ShopTable, format: "csv" | "ndjson"): void {
+  if (format === "csv") w.add(`${SHOP_COLUMNS[table].join(",")}\n`);
+}
+
 /** Writes one file per entity table (`profiles.csv`, …) in `dir`. */
 export async function writeEntityFiles(
   shop: Shop,
   dir: string,
   format: "csv" | "ndjson",
+  tables: readonly ShopTable[] = SHOP_TABLES,
 ): Promise<EntityFile[]> {
   mkdirSync(dir, { recursive: true });
   const files: EntityFile[] = [];
-  for (const table of SHOP_TABLES) {
+  for (const table of tables) {
     const file = join(dir, `${table}.${format}`);
-    const fh = await open(file, "w");
+    const rows = shopRows(shop, table);
+    const w = await ChunkedWriter.open(file);
     try {
-      const rows = shopRows(shop, table);
-      await fh.write(entityText(rows, SHOP_COLUMNS[table], format));
-      files.push({ table, file, rows: rows.length });
+      writeHeader(w, table, format);
+      for (const row of rows) {
+        w.add(`${entityLine(row, SHOP_COLUMNS[table], format)}\n`);
+        if (w.full) await w.flush();
+      }
     } finally {
-      await fh.close();
+      await w.close();
     }
+    files.push({ table, file, rows: rows.length });
   }
   return files;
 }

@@ -47,6 +47,10 @@ export interface ShopOptions {
   bookings?: number;
 }
 
+export interface EventHooks {
+  onOrder?(order: OrderRow, items: OrderItemRow[]): void;
+}
+
 export interface Shop {
   readonly options: Readonly<Required<ShopOptions>>;
   readonly profiles: readonly ProfileRow[];
@@ -56,8 +60,12 @@ export interface Shop {
   /** Past orders (before the span) and the orders of the span's purchase events. */
   readonly orders: readonly OrderRow[];
   readonly orderItems: readonly OrderItemRow[];
-  /** The event log in arrival order; a fresh, identical stream on every call. */
-  events(): Generator<GeneratedLine>;
+  /**
+   * The event log in arrival order; a fresh, identical stream on every call. With `onOrder`, every
+   * order (past ones first, then each purchase's as it happens) is handed over instead of kept, so a
+   * writer can stream `orders` without holding them all.
+   */
+  events(hooks?: EventHooks): Generator<GeneratedLine>;
 }
 
 /** The entity tables a shop fills, in the order files are written and loaded. */
@@ -121,9 +129,24 @@ export function generateShop(opts: ShopOptions): Shop {
 
   let spanOrders: { orders: OrderRow[]; items: OrderItemRow[] } | undefined;
 
-  function* events(): Generator<GeneratedLine> {
+  function* events(hooks: EventHooks = {}): Generator<GeneratedLine> {
     const orders: OrderRow[] = [];
     const items: OrderItemRow[] = [];
+    const onOrder =
+      hooks.onOrder ??
+      ((order: OrderRow, lines: OrderItemRow[]) => {
+        orders.push(order);
+        items.push(...lines);
+      });
+    if (hooks.onOrder) {
+      // past orders' items are stored contiguously, in order order
+      let k = 0;
+      for (const order of past.orders) {
+        const start = k;
+        while (k < past.items.length && past.items[k]!.order_id === order.order_id) k++;
+        hooks.onOrder(order, past.items.slice(start, k));
+      }
+    }
     yield* simulateEvents({
       ...options,
       target: options.events,
@@ -132,12 +155,9 @@ export function generateShop(opts: ShopOptions): Shop {
       noise: noiseSeed.clone(),
       profiles,
       products,
-      onOrder(order, lines) {
-        orders.push(order);
-        items.push(...lines);
-      },
+      onOrder,
     });
-    spanOrders ??= { orders, items };
+    if (!hooks.onOrder) spanOrders ??= { orders, items };
   }
 
   const ordersOfSpan = () => {

@@ -10,6 +10,7 @@ import {
   type ShopEvent,
   type ShopOptions,
   writeShop,
+  writeShopEntities,
 } from "../ingest/index.ts";
 
 const START = Date.parse("2026-11-01T00:00:00Z");
@@ -61,6 +62,18 @@ describe("generateShop determinism", () => {
     for (const f of ["events.ndjson", "profiles.csv", "products.csv", "orders.csv"]) {
       expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(false);
     }
+  });
+
+  it("streams the same orders files as the shop's rows give", async () => {
+    const shop = generateShop(small);
+    const streamed = join(tmp, "streamed");
+    const fromRows = join(tmp, "from-rows");
+    await writeShop(shop, streamed);
+    await writeShopEntities(shop, fromRows, "csv");
+    for (const f of ["orders.csv", "order_items.csv", "profiles.csv"]) {
+      expect(readFileSync(join(streamed, f)).equals(readFileSync(join(fromRows, f))), f).toBe(true);
+    }
+    expect(shop.orders.some((o) => o.status === "paid")).toBe(true);
   });
 
   it("replays the same stream on every events() call", () => {
