@@ -8,7 +8,8 @@
  *   npm run bench:api              # shop of 1M events, 100k profiles, 10k products
  *   npm run bench:api -- --full    # the full bench:queries shop (10M events, 1M profiles, 100k products)
  *
- * Env: BENCH_DIR (default /tmp/nudge-bench-api; the DuckDB file is reused when its shape matches),
+ * Env: BENCH_DIR (default /tmp/nudge-bench-api; the DuckDB file is reused when its shape matches;
+ * BENCH_DIR=/tmp/nudge-bench-queries reuses bench:queries' shop, read as it is, never rebuilt),
  * BENCH_SECONDS (default 10 per autocannon run).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -53,6 +54,12 @@ async function openShop(): Promise<Db> {
       .catch(() => undefined);
     if (got === shape) return db;
     db.close();
+    if (process.env.BENCH_DIR) {
+      // Someone else's file (e.g. bench:queries'): never delete it.
+      throw new Error(
+        `${file} is not a finished shop of shape ${shape}; let its bench finish or pick another BENCH_DIR`,
+      );
+    }
     rmSync(file, { force: true });
     rmSync(`${file}.wal`, { force: true });
   }
