@@ -68,61 +68,80 @@ export interface DetectOutput {
   duplicates: number;
 }
 
+const NO_TRIGGERS: Trigger[] = [];
+const NO_LATE: LateEvent[] = [];
+Object.freeze(NO_TRIGGERS);
+Object.freeze(NO_LATE);
+/** The output of most calls, shared (and frozen) to spare an allocation per event. */
+const NOTHING: DetectOutput = { triggers: NO_TRIGGERS, late: NO_LATE, duplicates: 0 };
+Object.freeze(NOTHING);
+const DUPLICATE: DetectOutput = { triggers: NO_TRIGGERS, late: NO_LATE, duplicates: 1 };
+Object.freeze(DUPLICATE);
+
+/** Outputs are read-only: the empty ones are shared between calls. */
 export function detect(
   state: DetectState,
   input: DetectInput,
   opts: DetectOptions,
 ): [DetectState, DetectOutput] {
-  const out: DetectOutput = { triggers: [], late: [], duplicates: 0 };
+  const w = state.watermark;
   if (input.type === "tick") {
-    observeWallTime(state.watermark, input.wallMs, opts.latenessMs);
+    observeWallTime(w, input.wallMs, opts.latenessMs);
   } else {
     const { event, tsMs } = input;
     if (!Number.isFinite(tsMs))
       throw new NudgeError("NUDGE_ERR_INTERNAL", `event ${event.id} has no valid event time`);
-    if (state.seen.ids.has(event.id)) {
-      out.duplicates = 1;
-      return [state, out];
-    }
-    if (tsMs < state.watermark.watermarkMs) {
-      out.late.push({ event, tsMs, watermarkMs: state.watermark.watermarkMs });
-      return [state, out];
+    if (state.seen.ids.has(event.id)) return [state, DUPLICATE];
+    if (tsMs < w.watermarkMs) {
+      return [
+        state,
+        { triggers: NO_TRIGGERS, late: [{ event, tsMs, watermarkMs: w.watermarkMs }], duplicates: 0 },
+      ];
     }
     rememberId(state.seen, event.id, tsMs);
     if (event.type !== "profile_update") state.pending.push(tsMs, pendingTie(event), event);
-    observeEventTime(state.watermark, tsMs, opts.latenessMs, input.wallMs);
+    observeEventTime(w, tsMs, opts.latenessMs, input.wallMs);
   }
-  advance(state, state.watermark.watermarkMs, opts, out.triggers);
-  return [state, out];
+  const triggers = advance(state, w.watermarkMs, opts);
+  return [state, triggers.length === 0 ? NOTHING : { triggers, late: NO_LATE, duplicates: 0 }];
 }
 
 /** Fires everything still pending, as if the watermark reached the end of time (a finished replay). */
 export function flushDetect(state: DetectState, opts: DetectOptions): [DetectState, DetectOutput] {
   state.watermark.watermarkMs = END_OF_TIME_MS;
-  const out: DetectOutput = { triggers: [], late: [], duplicates: 0 };
-  advance(state, END_OF_TIME_MS, opts, out.triggers);
-  return [state, out];
+  return [state, { triggers: advance(state, END_OF_TIME_MS, opts), late: NO_LATE, duplicates: 0 }];
 }
 
-function advance(state: DetectState, wm: number, opts: DetectOptions, triggers: Trigger[]): void {
+/** Applies everything due before `wm`; returns the triggers fired, sorted (NO_TRIGGERS when none). */
+function advance(state: DetectState, wm: number, opts: DetectOptions): Trigger[] {
   const { pending, cartTimers, sessionTimers } = state;
+  let triggers = NO_TRIGGERS;
   for (;;) {
     const te = pending.peekTime();
     const tc = cartTimers.peekTime();
     const tb = sessionTimers.peekTime();
+    let fired: Trigger | undefined;
     if (tc <= te && tc <= tb) {
-      if (!(tc < wm)) break;
-      onCartTimer(state, cartTimers.pop() as string, tc, opts, triggers);
+      const pid = tc < wm ? cartTimers.pop() : undefined;
+      if (pid === undefined) break;
+      fired = onCartTimer(state, pid, tc, opts);
     } else if (tb <= te) {
-      if (!(tb < wm)) break;
-      onSessionTimer(state, sessionTimers.pop() as string, tb, opts, triggers);
+      const pid = tb < wm ? sessionTimers.pop() : undefined;
+      if (pid === undefined) break;
+      fired = onSessionTimer(state, pid, tb, opts);
     } else {
-      if (!(te < wm)) break;
-      applyEvent(state, pending.pop() as ShopEvent, te, opts);
+      const event = te < wm ? pending.pop() : undefined;
+      if (event === undefined) break;
+      applyEvent(state, event, te, opts);
+    }
+    if (fired !== undefined) {
+      if (triggers === NO_TRIGGERS) triggers = [];
+      triggers.push(fired);
     }
   }
   forgetIdsBefore(state.seen, wm - opts.latenessMs);
   if (triggers.length > 1) triggers.sort(triggerOrder);
+  return triggers;
 }
 
 function triggerOrder(a: Trigger, b: Trigger): number {
@@ -175,26 +194,22 @@ function settle(state: DetectState, pid: string, p: ProfileState, known: boolean
   }
 }
 
-function onCartTimer(
-  state: DetectState,
-  pid: string,
-  t: number,
-  opts: DetectOptions,
-  triggers: Trigger[],
-): void {
+function onCartTimer(state: DetectState, pid: string, t: number, opts: DetectOptions): Trigger | undefined {
   const p = state.profiles.get(pid);
-  if (p === undefined || p.cartQueuedMs !== t) return; // stale entry
+  if (p === undefined || p.cartQueuedMs !== t) return undefined; // stale entry
   p.cartQueuedMs = null;
   const cart = p.cart;
+  let trigger: Trigger | undefined;
   if (cart !== undefined && cart.timerMs <= t) {
     const wasOpen = cart.windowStartMs !== null;
-    const [after, trigger] = cartOnTimer(cart, pid, opts.cartTtlMs ?? DEFAULT_CART_TTL_MS);
-    if (trigger !== undefined) triggers.push(trigger);
+    let after: typeof cart | undefined;
+    [after, trigger] = cartOnTimer(cart, pid, opts.cartTtlMs ?? DEFAULT_CART_TTL_MS);
     p.cart = after;
     state.openCarts -= Number(wasOpen);
     state.firedCarts += Number(after !== undefined) - Number(!wasOpen);
   }
   settle(state, pid, p, true);
+  return trigger;
 }
 
 function onSessionTimer(
@@ -202,17 +217,17 @@ function onSessionTimer(
   pid: string,
   t: number,
   opts: DetectOptions,
-  triggers: Trigger[],
-): void {
+): Trigger | undefined {
   const p = state.profiles.get(pid);
-  if (p === undefined || p.sessionQueuedMs !== t) return; // stale entry
+  if (p === undefined || p.sessionQueuedMs !== t) return undefined; // stale entry
   p.sessionQueuedMs = null;
   const session = p.session;
+  let trigger: Trigger | undefined;
   if (session !== undefined && session.closeMs <= t) {
-    const trigger = browseOnTimer(session, pid, opts);
-    if (trigger !== undefined) triggers.push(trigger);
+    trigger = browseOnTimer(session, pid, opts);
     p.session = undefined;
     state.openSessions -= 1;
   }
   settle(state, pid, p, true);
+  return trigger;
 }
