@@ -55,9 +55,19 @@ async function rows<T>(
   return z.array(schema).parse(reader.getRowObjectsJS());
 }
 
+/** DuckDB's message up to its advice (first blank line, "Try setting …"), on one line. */
+function tidy(msg: string): string {
+  const lines: string[] = [];
+  for (const line of msg.split("\n")) {
+    if (line.trim() === "" || line.startsWith("Try setting")) break;
+    lines.push(line.trim());
+  }
+  return lines.join("; ");
+}
+
 function fail(err: unknown, file: string, table: string): never {
   if (err instanceof NudgeError) throw err;
-  const msg = messageOf(err);
+  const msg = tidy(messageOf(err));
   if (/^IO Error/.test(msg))
     throw new NudgeError("NUDGE_ERR_LOAD_FILE", `cannot read ${file}: ${msg}`, { cause: err });
   throw schemaError(`${file} does not fit table ${table}: ${msg}`, { table, file }, err);

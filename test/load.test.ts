@@ -74,6 +74,15 @@ describe("loadEntities into a known table", () => {
     ]);
   });
 
+  it("loads a JSON array file (.json)", async () => {
+    const path = file("p.json", '[{"product_id":"a","price":1.5},{"product_id":"b","price":2}]');
+    expect((await loadEntities(db, "products", path, { mode: "upsert" })).rows).toBe(2);
+    expect(await query("SELECT product_id, price FROM products ORDER BY 1")).toEqual([
+      { product_id: "a", price: 1.5 },
+      { product_id: "b", price: 2 },
+    ]);
+  });
+
   it("loads Parquet, casting to the table's types", async () => {
     const path = await parquetOf(
       "SELECT 'p1' AS profile_id, 'p1@example.com' AS email, TIMESTAMPTZ '2026-01-02 03:04:05+00' AS created_at, '{\"tier\":\"gold\"}' AS attributes",
