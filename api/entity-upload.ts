@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { type Db, ENTITY_KEYS, messageOf, NudgeError, quoteIdent } from "../ingest/index.ts";
 import type { EntitiesService } from "./deps.ts";
 
@@ -86,56 +87,62 @@ export function entityUploader(db: Db): EntitiesService {
       }
       const text = body.toString("utf8");
       const rows = format === "csv" ? parseCsv(text) : parseNdjson(text);
-      const info = await db.conn.runAndReadAll(
-        "SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $table ORDER BY ordinal_position",
-        { table },
-      );
-      const columns = info.getRowObjectsJS() as { name: string; type: string }[];
-      if (columns.length === 0) {
-        throw new NudgeError(
-          "NUDGE_ERR_LOAD_SCHEMA",
-          `no table ${table}: create it first with \`nudge load ${table} <file>\``,
-        );
-      }
-      const known = new Set(columns.map((c) => c.name));
-      const unknown = [...new Set(rows.flatMap(Object.keys))].filter((k) => !known.has(k));
-      if (unknown.length > 0) {
-        throw new NudgeError(
-          "NUDGE_ERR_LOAD_SCHEMA",
-          `table ${table} has no column(s) ${unknown.join(", ")}`,
-        );
-      }
-      const keys = ENTITY_KEYS[table] ?? [];
-      if (rows.length === 0) return { table, rows: 0 };
-      const present = columns.filter((c) => rows.some((r) => c.name in r));
-      const missingKey = keys.filter((k) => !present.some((c) => c.name === k));
-      if (missingKey.length > 0)
-        throw new NudgeError("NUDGE_ERR_LOAD_SCHEMA", `rows need ${missingKey.join(", ")}`);
-      const json = JSON.stringify(
-        rows.map((r) => Object.fromEntries(present.map((c) => [c.name, asText(r[c.name])]))),
-      );
-      const structure = JSON.stringify([Object.fromEntries(present.map((c) => [c.name, "VARCHAR"]))]);
-      // Identifiers come from the table's own catalog and are quoted; values are bound.
-      const casts = present
-        .map((c) => {
-          const v = `r.${quoteIdent(c.name)}`;
-          const value = c.type === "VARCHAR" ? v : `CAST(NULLIF(${v}, '') AS ${c.type})`;
-          return `${value} AS ${quoteIdent(c.name)}`;
-        })
-        .join(", ");
-      const verb = keys.length > 0 ? "INSERT OR REPLACE INTO" : "INSERT INTO";
-      const statement = `${verb} ${quoteIdent(table)} BY NAME SELECT ${casts} FROM (SELECT unnest(from_json($rows, $structure), recursive := true)) AS r`;
+      const conn = await db.instance.connect(); // its own: the transaction below must not mix with others' work
       try {
-        await db.conn.run("BEGIN TRANSACTION");
-        await db.conn.run(statement, { rows: json, structure });
-        await db.conn.run("COMMIT");
-      } catch (err) {
-        await db.conn.run("ROLLBACK").catch(() => {});
-        throw new NudgeError("NUDGE_ERR_LOAD_SCHEMA", `rows do not fit table ${table}: ${messageOf(err)}`, {
-          cause: err,
-        });
+        return await loadRows(conn, table, rows);
+      } finally {
+        conn.closeSync();
       }
-      return { table, rows: rows.length };
     },
   };
+}
+
+async function loadRows(conn: DuckDBConnection, table: string, rows: Record<string, unknown>[]) {
+  const info = await conn.runAndReadAll(
+    "SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $table ORDER BY ordinal_position",
+    { table },
+  );
+  const columns = info.getRowObjectsJS() as { name: string; type: string }[];
+  if (columns.length === 0) {
+    throw new NudgeError(
+      "NUDGE_ERR_LOAD_SCHEMA",
+      `no table ${table}: create it first with \`nudge load ${table} <file>\``,
+    );
+  }
+  const known = new Set(columns.map((c) => c.name));
+  const unknown = [...new Set(rows.flatMap(Object.keys))].filter((k) => !known.has(k));
+  if (unknown.length > 0) {
+    throw new NudgeError("NUDGE_ERR_LOAD_SCHEMA", `table ${table} has no column(s) ${unknown.join(", ")}`);
+  }
+  const keys = ENTITY_KEYS[table] ?? [];
+  if (rows.length === 0) return { table, rows: 0 };
+  const present = columns.filter((c) => rows.some((r) => c.name in r));
+  const missingKey = keys.filter((k) => !present.some((c) => c.name === k));
+  if (missingKey.length > 0)
+    throw new NudgeError("NUDGE_ERR_LOAD_SCHEMA", `rows need ${missingKey.join(", ")}`);
+  const json = JSON.stringify(
+    rows.map((r) => Object.fromEntries(present.map((c) => [c.name, asText(r[c.name])]))),
+  );
+  const structure = JSON.stringify([Object.fromEntries(present.map((c) => [c.name, "VARCHAR"]))]);
+  // Identifiers come from the table's own catalog and are quoted; values are bound.
+  const casts = present
+    .map((c) => {
+      const v = `r.${quoteIdent(c.name)}`;
+      const value = c.type === "VARCHAR" ? v : `CAST(NULLIF(${v}, '') AS ${c.type})`;
+      return `${value} AS ${quoteIdent(c.name)}`;
+    })
+    .join(", ");
+  const verb = keys.length > 0 ? "INSERT OR REPLACE INTO" : "INSERT INTO";
+  const statement = `${verb} ${quoteIdent(table)} BY NAME SELECT ${casts} FROM (SELECT unnest(from_json($rows, $structure), recursive := true)) AS r`;
+  try {
+    await conn.run("BEGIN TRANSACTION");
+    await conn.run(statement, { rows: json, structure });
+    await conn.run("COMMIT");
+  } catch (err) {
+    await conn.run("ROLLBACK").catch(() => {});
+    throw new NudgeError("NUDGE_ERR_LOAD_SCHEMA", `rows do not fit table ${table}: ${messageOf(err)}`, {
+      cause: err,
+    });
+  }
+  return { table, rows: rows.length };
 }

@@ -46,7 +46,13 @@ export function opsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             return `rtt ${await deps.nc.rtt()} ms to ${deps.nc.getServer()}`;
           }),
           check(deps.now, async () => {
-            await deps.db.conn.run("SELECT 1");
+            // A connection of its own: the shared one may be inside someone else's transaction.
+            const conn = await deps.db.instance.connect();
+            try {
+              await conn.run("SELECT 1");
+            } finally {
+              conn.closeSync();
+            }
             return undefined;
           }),
           check(deps.now, async () => {
