@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import pino, { type Logger } from "pino";
+import { type RunningApi, startApiServer } from "../api/index.ts";
 import {
   type Config,
   connectNats,
@@ -13,6 +14,8 @@ import {
   startHistory,
   startNats,
 } from "../ingest/index.ts";
+import { type Processors, startProcessors } from "../processors/index.ts";
+import { createRenderer, type RunningEmailSink, startEmailSink } from "../sinks/index.ts";
 
 /** The parts `nudge run` can host; `--only` picks some. */
 export const PARTS = ["history", "processors", "email", "api"] as const;
@@ -23,6 +26,9 @@ export interface Host {
   db: Db;
   logger: Logger;
   history?: HistoryWriter;
+  processors?: Processors;
+  email?: RunningEmailSink;
+  api?: RunningApi;
   /** Stops the parts in reverse order, then the connections (and the embedded server, if any). */
   stop(): Promise<void>;
   /** Counters of every hosted part, for logs and /metrics. */
@@ -70,7 +76,11 @@ export async function startHost(
     db,
     logger,
     stoppers,
-    stats: () => ({ history: host.history?.stats() }),
+    stats: () => ({
+      history: host.history?.stats(),
+      processors: host.processors?.stats(),
+      email: host.email?.sink.counters,
+    }),
     async stop() {
       for (const s of stoppers.reverse()) await s();
       await nc.drain().catch(() => {});
@@ -87,6 +97,22 @@ export async function startHost(
     });
     stoppers.push(() => host.history?.stop());
     logger.info({ part: "history" }, "history writer started");
+  }
+  if (parts.has("processors")) {
+    host.processors = await startProcessors({ nc, config, logger });
+    stoppers.push(() => host.processors?.stop());
+    host.processors.done.catch((err: unknown) => logger.error({ err }, "processors stopped"));
+  }
+  if (parts.has("email")) {
+    const renderer = createRenderer({ templatesDir: config.TEMPLATES_DIR });
+    host.email = await startEmailSink({ nc, db, config, renderer, logger });
+    stoppers.push(() => host.email?.stop());
+    logger.info({ part: "email", smtp: config.SMTP_URL ? "smtp" : "outbox" }, "email sink started");
+  }
+  if (parts.has("api")) {
+    host.api = await startApiServer({ config, nc, db });
+    stoppers.push(() => host.api?.stop());
+    logger.info({ part: "api", url: host.api.url }, "API listening");
   }
   return host;
 }

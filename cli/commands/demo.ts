@@ -12,6 +12,7 @@ interface DemoOpts {
   products: string;
   seed: string;
   keep?: boolean;
+  serve?: boolean;
 }
 
 const DAY = 86_400_000;
@@ -28,6 +29,7 @@ export function register(program: Command): void {
     .option("--products <n>", "catalog size", "1000")
     .option("--seed <n>", "random seed", "42")
     .option("--keep", "keep ./data/demo from the last run instead of starting fresh")
+    .option("--serve", "keep running afterwards with the API and the manager page on HTTP_HOST:HTTP_PORT")
     .action(async (o: DemoOpts) => {
       const dir = join("data", "demo");
       if (!o.keep) rmSync(dir, { recursive: true, force: true });
@@ -35,6 +37,9 @@ export function register(program: Command): void {
         ...process.env,
         DUCKDB_PATH: process.env.DUCKDB_PATH || join(dir, "nudge.duckdb"),
         DATA_DIR: process.env.DATA_DIR || dir,
+        // A demo replays a week of events at once: let the email go out quickly.
+        SEND_RATE: process.env.SEND_RATE || "5000",
+        FREQUENCY_CAP: process.env.FREQUENCY_CAP || "10",
       });
       const say = (s: string) => process.stdout.write(`${s}\n`);
       const t0 = performance.now();
@@ -51,6 +56,7 @@ export function register(program: Command): void {
         natsUrl: nats.url,
         embedded: nats.embedded,
         logger: pino({ level: process.env.LOG_LEVEL ?? "warn" }),
+        parts: o.serve ? ["history", "processors", "email", "api"] : ["history", "processors", "email"],
       });
       try {
         const spanMs = 7 * DAY;
@@ -109,9 +115,57 @@ export function register(program: Command): void {
           `throughput            ${Math.round(pub.lines / secs)} events/s publish → DuckDB (${secs.toFixed(1)} s)`,
         );
         say(`DuckDB file           ${config.DUCKDB_PATH}`);
+
+        // Detection: the processors replay the same stream in event time.
+        const proc = host.processors!;
+        await waitFor(() => proc.stats().lastSeq >= pub.lastSeq, 120_000);
+        const ps = proc.stats();
+        const triggers = ps.triggersOut.cart_abandoned + ps.triggersOut.browse_abandoned;
+        say(
+          `triggers found        cart_abandoned ${ps.triggersOut.cart_abandoned}, browse_abandoned ${ps.triggersOut.browse_abandoned}  → stream TRIGGERS`,
+        );
+        say(
+          `  still open          ${ps.openCarts} carts, ${ps.openSessions} sessions (their wait has not passed in event time)`,
+        );
+        say(`  late / duplicates   ${ps.late} late (→ dlq.events.late), ${ps.duplicates} repeated ids`);
+
+        // Email: one per trigger, through the ledger, consent and caps.
+        const email = host.email!.sink.counters;
+        const settled = () =>
+          email.sent +
+          email.failed +
+          email.held +
+          Object.values(email.skipped).reduce((a, n) => a + (n ?? 0), 0);
+        await waitFor(() => settled() >= triggers, 300_000);
+        say(
+          `emails sent           ${email.sent}  (failed ${email.failed}, held ${email.held}, skipped ${JSON.stringify(email.skipped)})`,
+        );
+        say(
+          config.SMTP_URL
+            ? `emails went to        ${config.SMTP_URL.replace(/\/\/[^@]*@/, "//")}`
+            : `emails written to     ${join(config.DATA_DIR, "outbox")}/*.eml  (open one in a mail client)`,
+        );
+        say(`send log              SELECT * FROM send_log  in ${config.DUCKDB_PATH}`);
         say(`total time            ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        if (o.serve && host.api) {
+          say(
+            `\nmanager page          ${host.api.url}/   (API docs at ${host.api.url}/docs; Ctrl-C to stop)`,
+          );
+          await new Promise<void>((resolve) => {
+            process.once("SIGINT", resolve);
+            process.once("SIGTERM", resolve);
+          });
+        }
       } finally {
         await host.stop();
       }
     });
+}
+
+async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`demo: gave up waiting after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
