@@ -9,7 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
-import { openBucket, publishEvents } from "../ingest/index.ts";
+import { openBucket, publishMany } from "../ingest/index.ts";
 import { apiKeyHook } from "./auth.ts";
 import type { ApiLimits, AppDeps } from "./deps.ts";
 import { errorHandler } from "./errors.ts";
@@ -90,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   const js = jetstream(deps.nc);
-  const publish = deps.publish ?? ((events) => publishEvents(js, events));
+  const publish = deps.publish ?? ((msgs) => publishMany(js, msgs));
   let store: Promise<IdempotencyStore> | undefined;
   const idempotency = () => {
     store ??= openBucket(deps.nc, "idempotency").then((kv) => idempotencyStore(kv, deps.now));

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Config, Db, PublishResult, ShopEvent } from "../ingest/index.ts";
+import type { Config, Db, OutMsg, PublishResult } from "../ingest/index.ts";
 import type { ApiMetrics } from "./metrics.ts";
 
 /**
@@ -141,8 +141,8 @@ export interface AppDeps {
   metrics: ApiMetrics;
   now: () => number;
   entities?: EntitiesService | undefined;
-  /** Publishes accepted events; defaults to JetStream publish with `Nats-Msg-Id`, PubAcks awaited. */
-  publish?: ((events: ShopEvent[]) => Promise<PublishResult[]>) | undefined;
+  /** Publishes accepted events (encoded once); default: JetStream `publishMany`, PubAcks awaited. */
+  publish?: ((msgs: OutMsg[]) => Promise<PublishResult[]>) | undefined;
   limits?: Partial<ApiLimits> | undefined;
   /** Pino log level; "silent" in tests. */
   logLevel?: string | undefined;

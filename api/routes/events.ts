@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { MAX_EVENT_BYTES, NudgeError, type PublishResult, ShopEvent } from "../../ingest/index.ts";
+import {
+  eventSubject,
+  MAX_EVENT_BYTES,
+  NudgeError,
+  type OutMsg,
+  type PublishResult,
+  ShopEvent,
+} from "../../ingest/index.ts";
 import type { AppDeps } from "../deps.ts";
 import { ErrorBody, formatPath, type Issue } from "../errors.ts";
 
@@ -29,8 +36,16 @@ const EventsReply = z.object({
   results: z.array(EventResult),
 });
 
-/** Validates one event of a request; a refusal is a value with every problem and its path. */
-export function checkEvent(raw: unknown, index: number): { ok: true; event: ShopEvent } | EventResult {
+const encoder = new TextEncoder();
+
+/**
+ * Validates one event of a request and encodes it once for NATS (`events.<type>.<p>`, `Nats-Msg-Id` = id);
+ * a refusal is a value with every problem and its path.
+ */
+export function checkEvent(
+  raw: unknown,
+  index: number,
+): { ok: true; event: ShopEvent; msg: OutMsg } | EventResult {
   const parsed = ShopEvent.safeParse(raw);
   if (!parsed.success) {
     const errors: Issue[] = parsed.error.issues.map((i) => ({
@@ -39,12 +54,16 @@ export function checkEvent(raw: unknown, index: number): { ok: true; event: Shop
     }));
     return { index, accepted: false, reason: "schema", errors };
   }
-  const bytes = Buffer.byteLength(JSON.stringify(parsed.data));
-  if (bytes > MAX_EVENT_BYTES) {
-    const message = `event is ${bytes} bytes, limit ${MAX_EVENT_BYTES}`;
+  const data = encoder.encode(JSON.stringify(parsed.data));
+  if (data.byteLength > MAX_EVENT_BYTES) {
+    const message = `event is ${data.byteLength} bytes, limit ${MAX_EVENT_BYTES}`;
     return { index, accepted: false, reason: "oversize", errors: [{ path: "", message }] };
   }
-  return { ok: true, event: parsed.data };
+  return {
+    ok: true,
+    event: parsed.data,
+    msg: { subject: eventSubject(parsed.data), data, msgId: parsed.data.id },
+  };
 }
 
 /**
@@ -52,7 +71,7 @@ export function checkEvent(raw: unknown, index: number): { ok: true; event: Shop
  * are published to `events.<type>.<p>` with `Nats-Msg-Id` = id and their PubAcks awaited.
  * 200 when at least one event was accepted (the body says which were not), 400 when none was.
  */
-export function eventsRoutes(deps: AppDeps, publish: (events: ShopEvent[]) => Promise<PublishResult[]>) {
+export function eventsRoutes(deps: AppDeps, publish: (msgs: OutMsg[]) => Promise<PublishResult[]>) {
   const plugin: FastifyPluginAsyncZod<{ bodyLimit: number }> = async (app, opts) => {
     app.post(
       "/v1/events",
@@ -71,14 +90,14 @@ export function eventsRoutes(deps: AppDeps, publish: (events: ShopEvent[]) => Pr
       async (req, reply) => {
         const items = Array.isArray(req.body) ? req.body : [req.body];
         const results: EventResult[] = new Array(items.length);
-        const valid: { index: number; event: ShopEvent }[] = [];
+        const valid: { index: number; event: ShopEvent; msg: OutMsg }[] = [];
         items.forEach((raw, index) => {
           const r = checkEvent(raw, index);
-          if ("ok" in r) valid.push({ index, event: r.event });
+          if ("ok" in r) valid.push({ index, event: r.event, msg: r.msg });
           else results[index] = r;
         });
         if (valid.length > 0) {
-          const acks = await publish(valid.map((v) => v.event));
+          const acks = await publish(valid.map((v) => v.msg));
           const failed = acks.find((a) => !a.ok);
           if (failed && !acks.some((a) => a.ok)) {
             throw new NudgeError("NUDGE_ERR_NATS_UNREACHABLE", `events not published: ${failed.error}`);
