@@ -86,6 +86,12 @@ describe("template faults name the file and line", () => {
     );
   });
 
+  it("a directory without templates (e.g. a wrong path)", () => {
+    expect(templateError(() => createRenderer({ templatesDir: join(root, "missing") })).message).toMatch(
+      /missing: no templates/,
+    );
+  });
+
   it("a runtime error names the template and part", () => {
     const base = cartContext();
     const renderer = createRenderer({ templatesDir: dirWith(ok) });

@@ -86,7 +86,8 @@ export function show(value: unknown): unknown {
 }
 
 export const helpers: Record<string, HelperDelegate> = {
-  [SHOW_HELPER]: (...args: unknown[]) => show(split(args)[0][0]),
+  // Called for every {{value}}: always exactly one argument, so no argument splitting.
+  [SHOW_HELPER]: (value: unknown) => show(value),
 
   money: (...args: unknown[]) => {
     const [[amount, currency], options] = split(args);

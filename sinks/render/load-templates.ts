@@ -130,6 +130,15 @@ export function loadTemplates(hb: Env, dir: string): Map<string, CompiledTemplat
     }
     names.add(m[1]);
   }
+  if (names.size === 0) {
+    throw new NudgeError(
+      "NUDGE_ERR_TEMPLATE",
+      `${dir}: no templates (<name>.subject.hbs, .html.hbs, .text.hbs)`,
+      {
+        context: { dir },
+      },
+    );
+  }
   for (const name of names) {
     const get = (part: Part): Delegate => {
       const fn = compiled.get(`${name}.${part}.hbs`);

@@ -6,6 +6,7 @@
  * const renderer = createRenderer();
  * const email = renderer.render("cart-reminder", ctx); // { subject, html, text }
  */
+import { z } from "zod";
 
 /** The three parts of one email, ready for the transport. */
 export interface EmailContent {
@@ -14,52 +15,67 @@ export interface EmailContent {
   text: string;
 }
 
-export interface RenderProfile {
-  profileId: string;
-  email: string;
-  firstName?: string;
+export const RenderProfile = z.object({
+  profileId: z.string(),
+  email: z.string(),
+  firstName: z.string().optional(),
   /** BCP 47 tag, e.g. "fr-FR"; used by the money, date and plural helpers. */
-  locale: string;
+  locale: z.string(),
   /** IANA zone, e.g. "Europe/Paris"; used by the date helper. */
-  timezone: string;
-}
+  timezone: z.string(),
+});
+export type RenderProfile = z.infer<typeof RenderProfile>;
 
-export interface RenderItem {
-  productId: string;
-  name: string;
-  price?: number;
+export const RenderItem = z.object({
+  productId: z.string(),
+  name: z.string(),
+  price: z.number().optional(),
   /** ISO 4217, e.g. "EUR". */
-  currency: string;
-  quantity: number;
-  imageUrl?: string;
-  url?: string;
-}
+  currency: z.string(),
+  quantity: z.number(),
+  imageUrl: z.string().optional(),
+  url: z.string().optional(),
+});
+export type RenderItem = z.infer<typeof RenderItem>;
 
-export interface RenderRecommendation {
-  productId: string;
-  name: string;
-  price?: number;
-  currency: string;
-  imageUrl?: string;
-  url?: string;
+export const RenderRecommendation = z.object({
+  productId: z.string(),
+  name: z.string(),
+  price: z.number().optional(),
+  currency: z.string(),
+  imageUrl: z.string().optional(),
+  url: z.string().optional(),
   /** Why it was recommended; for the send log, templates need not show it. */
-  reason: string;
-}
+  reason: z.string(),
+});
+export type RenderRecommendation = z.infer<typeof RenderRecommendation>;
 
-/** What a template sees. */
-export interface RenderContext {
-  profile: RenderProfile;
-  items: RenderItem[];
-  recommendations: RenderRecommendation[];
+/** What a template sees. Validate untrusted input (a JSON file, an API body) with `RenderContext.parse`. */
+export const RenderContext = z.object({
+  profile: RenderProfile,
+  items: z.array(RenderItem),
+  recommendations: z.array(RenderRecommendation),
   /** Absolute https URLs. */
-  links: { cart?: string; unsubscribe?: string; shop: string };
+  links: z.object({ cart: z.string().optional(), unsubscribe: z.string().optional(), shop: z.string() }),
   /** Added as utm_* / nudge_send query params by the `url` helper. */
-  tracking: { campaign: string; sendId: string };
-  /** Payload for transactional templates (order confirmation: orderId, items, total, currency, placedAt). */
-  data?: Record<string, unknown>;
+  tracking: z.object({ campaign: z.string(), sendId: z.string() }),
+  /** Payload for transactional templates (order-confirmation: see OrderConfirmationData). */
+  data: z.record(z.string(), z.unknown()).optional(),
   /** ISO time of sending (time is an input). */
-  now: string;
-}
+  now: z.string(),
+});
+export type RenderContext = z.infer<typeof RenderContext>;
+
+/** The `data` the order-confirmation template reads. */
+export const OrderConfirmationData = z.object({
+  orderId: z.string(),
+  items: z.array(RenderItem),
+  total: z.number(),
+  currency: z.string(),
+  /** ISO time; shown in the shopper's zone. */
+  placedAt: z.string(),
+});
+export type OrderConfirmationData = z.infer<typeof OrderConfirmationData>;
 
 /** Marketing emails get List-Unsubscribe headers and count against frequency caps; transactional ones do not. */
 export type TemplateKind = "marketing" | "transactional";
