@@ -18,6 +18,7 @@ import type { Trigger, TriggerItem } from "./trigger.ts";
  * const trigger = browseOnTimer(s, "p1", opts); // undefined: 1 view < minViews 2
  */
 export interface ViewedProduct {
+  productId: string;
   views: number;
   price?: number;
 }
@@ -29,13 +30,18 @@ export interface SessionState {
   closeMs: number;
   views: number;
   converted: boolean;
-  /** Views per product in first-view order; emptied once the session converts. */
-  products: Map<string, ViewedProduct>;
+  /** Views per product in first-view order (a small array: sessions view few products); emptied once the session converts. */
+  products: ViewedProduct[];
 }
 
 export interface BrowseOptions {
   sessionGapMs: number;
   minViews: number;
+}
+
+function find(products: ViewedProduct[], productId: string): ViewedProduct | undefined {
+  for (let i = products.length - 1; i >= 0; i--) if (products[i]?.productId === productId) return products[i];
+  return undefined;
 }
 
 /** Applies one event to a profile's open session (mutating it); undefined means no session. */
@@ -52,19 +58,17 @@ export function browseOnEvent(
       closeMs: tsMs,
       views: 0,
       converted: false,
-      products: new Map<string, ViewedProduct>(),
+      products: [],
     };
     s.views += 1;
     s.lastMs = tsMs;
     s.closeMs = tsMs + opts.sessionGapMs;
     if (!s.converted) {
-      const p = s.products.get(event.productId);
-      if (p === undefined)
-        s.products.set(
-          event.productId,
-          event.price === undefined ? { views: 1 } : { views: 1, price: event.price },
-        );
-      else {
+      const p = find(s.products, event.productId);
+      if (p === undefined) {
+        const { productId, price } = event;
+        s.products.push(price === undefined ? { productId, views: 1 } : { productId, views: 1, price });
+      } else {
         p.views += 1;
         if (event.price !== undefined) p.price = event.price;
       }
@@ -73,7 +77,7 @@ export function browseOnEvent(
   }
   if (session !== undefined && (event.type === "cart_add" || event.type === "purchase")) {
     session.converted = true;
-    session.products.clear();
+    session.products = [];
   }
   return session;
 }
@@ -85,11 +89,10 @@ export function browseOnTimer(
   opts: BrowseOptions,
 ): Trigger | undefined {
   if (session.converted || session.views < opts.minViews) return undefined;
-  const ranked = [...session.products].sort((a, b) => b[1].views - a[1].views);
-  const items: TriggerItem[] = ranked.map(([productId, p]) =>
-    p.price === undefined
-      ? { productId, quantity: p.views }
-      : { productId, quantity: p.views, price: p.price },
+  // a stable sort: ties keep first-view order
+  const ranked = [...session.products].sort((x, y) => y.views - x.views);
+  const items: TriggerItem[] = ranked.map(({ productId, views, price }) =>
+    price === undefined ? { productId, quantity: views } : { productId, quantity: views, price },
   );
   const windowStart = new Date(session.startMs).toISOString();
   return {

@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { ShopEvent } from "../ingest/index.ts";
-import type { SessionState, ViewedProduct } from "./browse.ts";
 import { type DetectState, initialDetectState, type ProfileState, pendingTie } from "./detect-state.ts";
-import { rememberId } from "./seen-ids.ts";
+import { BUCKET_MS, rememberId } from "./seen-ids.ts";
 
 /** −∞ (nothing seen yet) is stored as null. */
 const Time = z.number().nullable();
@@ -21,31 +20,40 @@ const SessionSnapshot = z.object({
   closeMs: Ms,
   views: z.number(),
   converted: z.boolean(),
-  /** [productId, views, price?] in first-view order. */
-  products: z.array(z.tuple([z.string(), z.number()], z.number())),
+  products: z.array(z.object({ productId: z.string(), views: z.number(), price: z.number().optional() })),
 });
 
 /**
- * The JSON form of DetectState: plain arrays (so a runtime may store the big ones in chunks),
- * in a deterministic order. Timer queues are rebuilt from the profiles on restore.
+ * The JSON form of DetectState: plain arrays (so a runtime may store the big ones in chunks).
+ * Timer queues and counters are rebuilt from the profiles on restore.
  */
 export const DetectSnapshot = z.object({
   v: z.literal(1),
   watermark: z.object({ watermarkMs: Time, maxEventMs: Time, anchorWallMs: Time }),
+  /** Accepted events not yet applied, in application order. */
   pending: z.array(z.object({ tsMs: Ms, event: ShopEvent })),
   profiles: z.array(
     z.tuple([z.string(), z.object({ cart: CartSnapshot.optional(), session: SessionSnapshot.optional() })]),
   ),
-  seen: z.array(z.tuple([z.string(), Ms])),
+  /** Remembered event ids by minute bucket of event time: [bucket, ids]. */
+  seen: z.array(z.tuple([z.number(), z.array(z.string())])),
 });
 export type DetectSnapshot = z.infer<typeof DetectSnapshot>;
 
 const fromTime = (t: number): number | null => (t === Number.NEGATIVE_INFINITY ? null : t);
 const toTime = (t: number | null): number => t ?? Number.NEGATIVE_INFINITY;
 
-/** A JSON-safe copy of the state (shares nothing with it). */
+/**
+ * The state as JSON-ready data. For speed it SHARES objects with the state (carts, sessions,
+ * events): serialize it (JSON.stringify) before the next `detect` call, or structuredClone it.
+ *
+ * @example
+ * const json = JSON.stringify(snapshotDetectState(state)); // … later: restoreDetectState(JSON.parse(json))
+ */
 export function snapshotDetectState(s: DetectState): DetectSnapshot {
   const w = s.watermark;
+  const profiles: DetectSnapshot["profiles"] = [];
+  for (const [pid, p] of s.profiles) profiles.push([pid, { cart: p.cart, session: p.session }]);
   return {
     v: 1,
     watermark: {
@@ -53,33 +61,9 @@ export function snapshotDetectState(s: DetectState): DetectSnapshot {
       maxEventMs: fromTime(w.maxEventMs),
       anchorWallMs: w.anchorWallMs,
     },
-    pending: s.pending.sorted().map(({ time, item }) => ({ tsMs: time, event: structuredClone(item) })),
-    profiles: [...s.profiles].map(([pid, p]) => [
-      pid,
-      {
-        ...(p.cart && {
-          cart: {
-            items: p.cart.items.map((i) => ({ ...i })),
-            windowStartMs: p.cart.windowStartMs,
-            lastActivityMs: p.cart.lastActivityMs,
-            timerMs: p.cart.timerMs,
-          },
-        }),
-        ...(p.session && {
-          session: {
-            startMs: p.session.startMs,
-            lastMs: p.session.lastMs,
-            closeMs: p.session.closeMs,
-            views: p.session.views,
-            converted: p.session.converted,
-            products: [...p.session.products].map(([id, v]): [string, number, ...number[]] =>
-              v.price === undefined ? [id, v.views] : [id, v.views, v.price],
-            ),
-          },
-        }),
-      },
-    ]),
-    seen: [...s.seen.ids],
+    pending: s.pending.sorted().map(({ time, item }) => ({ tsMs: time, event: item })),
+    profiles,
+    seen: [...s.seen.buckets],
   };
 }
 
@@ -91,27 +75,21 @@ export function restoreDetectState(json: unknown): DetectState {
   s.watermark.maxEventMs = toTime(snap.watermark.maxEventMs);
   s.watermark.anchorWallMs = snap.watermark.anchorWallMs;
   for (const { tsMs, event } of snap.pending) s.pending.push(tsMs, pendingTie(event), event);
-  for (const [id, ts] of snap.seen) rememberId(s.seen, id, ts);
-  for (const [pid, ps] of snap.profiles) {
-    const p: ProfileState = { cart: ps.cart, session: undefined, cartQueuedMs: null, sessionQueuedMs: null };
-    if (ps.session) {
-      const products = new Map<string, ViewedProduct>();
-      for (const [id, views, price] of ps.session.products) {
-        products.set(id, price === undefined ? { views } : { views, price });
-      }
-      const session: SessionState = { ...ps.session, products };
-      p.session = session;
+  for (const [bucket, ids] of snap.seen) for (const id of ids) rememberId(s.seen, id, bucket * BUCKET_MS);
+  for (const [pid, { cart, session }] of snap.profiles) {
+    const p: ProfileState = { cart, session, cartQueuedMs: null, sessionQueuedMs: null };
+    if (session) {
       s.openSessions += 1;
       s.sessionTimers.push(session.closeMs, pid, pid);
       p.sessionQueuedMs = session.closeMs;
     }
-    if (p.cart) {
-      if (p.cart.windowStartMs === null) s.firedCarts += 1;
+    if (cart) {
+      if (cart.windowStartMs === null) s.firedCarts += 1;
       else s.openCarts += 1;
-      s.cartTimers.push(p.cart.timerMs, pid, pid);
-      p.cartQueuedMs = p.cart.timerMs;
+      s.cartTimers.push(cart.timerMs, pid, pid);
+      p.cartQueuedMs = cart.timerMs;
     }
-    s.profiles.set(pid, p);
+    if (cart || session) s.profiles.set(pid, p);
   }
   return s;
 }

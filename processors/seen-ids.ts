@@ -13,7 +13,7 @@ export interface SeenIds {
   forgottenBeforeMs: number;
 }
 
-const BUCKET_MS = 60_000;
+export const BUCKET_MS = 60_000;
 
 export function initialSeenIds(): SeenIds {
   return { ids: new Map(), buckets: new Map(), forgottenBeforeMs: Number.NEGATIVE_INFINITY };
