@@ -162,6 +162,7 @@ export async function loadEntities(
       .map((c) => quoteIdent(byName.get(c.toLowerCase())!.column_name))
       .join(", ");
     const select = `SELECT ${[...types.keys()].map(quoteIdent).join(", ")} FROM ${readerSql(reader, reader === "parquet" ? undefined : types)}`;
+    if (opts.mode === "upsert") await refuseDuplicateKeys(conn, keys, fileCols, select, file, table);
     let inserted = 0;
     await conn.run("BEGIN TRANSACTION");
     try {
@@ -176,6 +177,34 @@ export async function loadEntities(
     return { table, rows: inserted, elapsedMs: performance.now() - t0, created: false };
   } finally {
     conn.closeSync();
+  }
+}
+
+/** Upsert needs one row per key (DuckDB would keep an arbitrary one): name the first repeated key. */
+async function refuseDuplicateKeys(
+  conn: DuckDBConnection,
+  keys: readonly string[],
+  fileCols: readonly { column_name: string }[],
+  select: string,
+  file: string,
+  table: string,
+): Promise<void> {
+  const names = keys.map((k) => fileCols.find((c) => c.column_name.toLowerCase() === k)!.column_name);
+  const keyList = names.map(quoteIdent).join(", ");
+  const dup = await rows(
+    conn,
+    z.record(z.string(), z.unknown()),
+    `SELECT ${keyList}, count(*)::INTEGER AS n FROM (${select}) GROUP BY ${keyList} HAVING count(*) > 1 LIMIT 1`,
+    { path: file },
+  ).catch((err: unknown) => fail(err, file, table));
+  const first = dup[0];
+  if (first) {
+    const key = names.map((k) => `${k}=${String(first[k])}`).join(", ");
+    throw schemaError(`${file} has ${first.n} rows with key ${key}: an upsert needs one row per key`, {
+      table,
+      file,
+      key,
+    });
   }
 }
 

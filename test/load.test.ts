@@ -234,6 +234,16 @@ describe("loadEntities errors", () => {
     ]);
   });
 
+  it("a key repeated in one file refuses an upsert (and a replace), naming the key", async () => {
+    const path = file("dup.csv", "order_id,product_id,quantity\no1,a,1\no1,a,2\n");
+    const err = await loadError(loadEntities(db, "order_items", path, { mode: "upsert" }));
+    expect(err.code).toBe("NUDGE_ERR_LOAD_SCHEMA");
+    expect(err.message).toContain("order_id=o1, product_id=a");
+    const err2 = await loadError(loadEntities(db, "order_items", path, { mode: "replace" }));
+    expect(err2.code).toBe("NUDGE_ERR_LOAD_SCHEMA");
+    expect(err2.message).toMatch(/duplicate key/);
+  });
+
   it("a value that does not cast in NDJSON names the line", async () => {
     const err = await loadError(
       loadEntities(
