@@ -67,7 +67,11 @@ export function browseOnEvent(
       const p = find(s.products, event.productId);
       if (p === undefined) {
         const { productId, price } = event;
-        s.products.push(price === undefined ? { productId, views: 1 } : { productId, views: 1, price });
+        const viewed: ViewedProduct =
+          price === undefined ? { productId, views: 1 } : { productId, views: 1, price };
+        // a one-element literal: push on an empty array reserves room for 16 (most sessions stay small)
+        if (s.products.length === 0) s.products = [viewed];
+        else s.products.push(viewed);
       } else {
         p.views += 1;
         if (event.price !== undefined) p.price = event.price;

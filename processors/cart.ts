@@ -62,7 +62,11 @@ export function cartOnEvent(
       const c = cart ?? { items: [], windowStartMs: null, lastActivityMs: tsMs, timerMs: tsMs };
       const k = indexOf(c.items, event.productId);
       const item = k >= 0 ? (c.items[k] as CartItemState) : { productId: event.productId, quantity: 0 };
-      if (k < 0) c.items.push(item);
+      if (k < 0) {
+        if (c.items.length === 0)
+          c.items = [item]; // exact size: push on [] reserves room for 16
+        else c.items.push(item);
+      }
       item.quantity += event.quantity ?? 1;
       if (event.price !== undefined) item.price = event.price;
       return activity(c, tsMs, abandonAfterMs);
