@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../ingest/index.ts";
-import { type Recommendation, recommend, refreshModels, type StrategyName } from "../queries/index.ts";
+import {
+  productDetails,
+  type Recommendation,
+  recommend,
+  refreshModels,
+  type StrategyName,
+} from "../queries/index.ts";
 import { EVENTS, fixtureDb, NOW, PRODUCTS } from "./recommend-fixtures.ts";
 
 // Every expected row below is computed by hand from recommend-fixtures.ts (the comments show how).
@@ -136,6 +142,18 @@ describe("recommendation strategies on a hand-made shop", () => {
         imageUrl: "https://shop.test/img/B.jpg",
         url: "https://shop.test/p/B",
       },
+    });
+  });
+
+  it("productDetails answers the email's product fields for known ids, in the order asked", async () => {
+    const details = await productDetails(db, ["C", "zz", "A"]);
+    expect([...details.keys()]).toEqual(["C", "A"]);
+    expect(details.get("C")).toEqual({
+      name: "Product C",
+      category: "Outerwear",
+      price: 120,
+      imageUrl: "https://shop.test/img/C.jpg",
+      url: "https://shop.test/p/C",
     });
   });
 

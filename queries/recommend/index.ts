@@ -9,6 +9,7 @@
 
 export * from "./backtest.ts";
 export * from "./batch.ts";
+export * from "./bench-recommend.ts";
 export * from "./models.ts";
 export * from "./recommend.ts";
 export * from "./refresher.ts";

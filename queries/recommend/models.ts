@@ -23,6 +23,8 @@ export interface RefreshOptions {
   readonly minShoppers?: number;
   /** At most this many products per shopper feed the pairs (default 50). */
   readonly maxItems?: number;
+  /** Each product keeps only its strongest this-many partners (default 50), as item-based CF does. */
+  readonly maxNeighbours?: number;
   /** Schema the models live in (default `main`; the backtest uses its own). */
   readonly schema?: string;
 }
@@ -64,6 +66,7 @@ export async function refreshModelsOn(conn: DuckDBConnection, opts: RefreshOptio
     popular_since: new Date(opts.now.getTime() - (opts.popularMs ?? 7 * DAY_MS)),
     min_shoppers: opts.minShoppers ?? 1,
     max_items: opts.maxItems ?? 50,
+    max_neighbours: opts.maxNeighbours ?? 50,
   };
   const table = (name: string) => sql`${sql.ident(schema)}.${sql.ident(name)}`;
   await execute(conn, sql`CREATE SCHEMA IF NOT EXISTS ${sql.ident(schema)}`);

@@ -16,23 +16,28 @@ backup AS (
   JOIN pop p ON p.r_all <= c.cap
   WHERE NOT $same_category OR c.profile_id NOT IN (SELECT profile_id FROM context_categories)
 ),
-scored AS (
-  SELECT profile_id, product_id, score::DOUBLE AS score, reason, 0 AS tier FROM candidates
-  UNION ALL
-  SELECT profile_id, product_id, score, reason, tier FROM backup
-),
-allowed AS (
-  SELECT s.profile_id, s.product_id, s.score, s.reason, s.tier, p.r_all
-  FROM scored s
-  JOIN pop p ON p.product_id = s.product_id
-  ANTI JOIN excluded x ON x.profile_id = s.profile_id AND x.product_id = s.product_id
+kept AS (
+  -- the strategy's candidates that pass the rules; only the best $limit per shopper can be shown
+  SELECT c.profile_id, c.product_id, c.score::DOUBLE AS score, c.reason, 0 AS tier, p.r_all
+  FROM candidates c
+  JOIN pop p ON p.product_id = c.product_id
+  ANTI JOIN excluded x ON x.profile_id = c.profile_id AND x.product_id = c.product_id
   WHERE NOT $same_category
-    OR s.profile_id NOT IN (SELECT profile_id FROM context_categories)
-    OR EXISTS (SELECT 1 FROM context_categories cc WHERE cc.profile_id = s.profile_id AND cc.category = p.category)
+    OR c.profile_id NOT IN (SELECT profile_id FROM context_categories)
+    OR EXISTS (SELECT 1 FROM context_categories cc WHERE cc.profile_id = c.profile_id AND cc.category = p.category)
+  QUALIFY row_number() OVER (PARTITION BY c.profile_id ORDER BY c.score DESC, p.r_all, c.product_id) <= $limit
+  UNION ALL
+  SELECT b.profile_id, b.product_id, b.score, b.reason, b.tier, p.r_all
+  FROM backup b
+  JOIN pop p ON p.product_id = b.product_id
+  ANTI JOIN excluded x ON x.profile_id = b.profile_id AND x.product_id = b.product_id
+  WHERE NOT $same_category
+    OR b.profile_id NOT IN (SELECT profile_id FROM context_categories)
+    OR EXISTS (SELECT 1 FROM context_categories cc WHERE cc.profile_id = b.profile_id AND cc.category = p.category)
 ),
 best AS (
   SELECT *
-  FROM allowed
+  FROM kept
   QUALIFY row_number() OVER (PARTITION BY profile_id, product_id ORDER BY tier, score DESC, reason) = 1
 ),
 ranked AS (

@@ -1,9 +1,10 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { z } from "zod";
 import type { Db } from "../../ingest/index.ts";
-import { loadSql, queryRows, type Sql, sql } from "../sql.ts";
+import { bindValues, loadSql, queryRows, type Sql, sql } from "../sql.ts";
 import { loadBatch, type RecommendRequest } from "./batch.ts";
 import { modelsBuiltAt, refreshModelsOn } from "./models.ts";
+import { readRecommendations } from "./read-rows.ts";
 import { strategySql } from "./strategies.ts";
 
 const INPUTS = loadSql(new URL("./inputs.sql", import.meta.url));
@@ -100,37 +101,20 @@ export async function recommendOn(
   }
   await loadBatch(conn, requests);
   try {
-    const rows = await queryRows(conn, query);
-    return rows.map(toRecommendation);
+    return await readRecommendations(await conn.run(query.text, bindValues(query)));
   } finally {
     await conn.run("DROP TABLE IF EXISTS temp.rec_batch");
   }
 }
 
-const Row = z.object({
-  profile_id: z.string(),
+const DetailsRow = z.object({
   product_id: z.string(),
-  score: z.number(),
-  reason: z.string(),
-  rank: z.number(),
   name: z.string().nullable(),
   category: z.string().nullable(),
   price: z.number().nullable(),
   image_url: z.string().nullable(),
   url: z.string().nullable(),
 });
-
-function toRecommendation(raw: Record<string, unknown>): Recommendation {
-  const r = Row.parse(raw);
-  return {
-    profileId: r.profile_id,
-    productId: r.product_id,
-    score: r.score,
-    reason: r.reason,
-    rank: r.rank,
-    product: { name: r.name, category: r.category, price: r.price, imageUrl: r.image_url, url: r.url },
-  };
-}
 
 /** Name, category, price, image and link of products (in the order asked; unknown ids left out). */
 export async function productDetails(db: Db, ids: readonly string[]): Promise<Map<string, ProductDetails>> {
@@ -141,14 +125,7 @@ export async function productDetails(db: Db, ids: readonly string[]): Promise<Ma
   );
   const byId = new Map<string, ProductDetails>();
   for (const raw of rows) {
-    const r = Row.pick({
-      product_id: true,
-      name: true,
-      category: true,
-      price: true,
-      image_url: true,
-      url: true,
-    }).parse(raw);
+    const r = DetailsRow.parse(raw);
     byId.set(r.product_id, {
       name: r.name,
       category: r.category,

@@ -1,5 +1,6 @@
 -- model_bought_bought(a, b, shoppers): how many distinct shoppers bought both products (a <> b)
 -- in [$since, $now). Capped at $max_items products per shopper.
+-- Each product keeps only its $max_neighbours strongest partners.
 WITH bought AS (
   SELECT profile_id, product_id
   FROM purchase_items
@@ -12,3 +13,4 @@ FROM bought x
 JOIN bought y ON x.profile_id = y.profile_id AND x.product_id <> y.product_id
 GROUP BY x.product_id, y.product_id
 HAVING count(*) >= $min_shoppers
+QUALIFY row_number() OVER (PARTITION BY x.product_id ORDER BY count(*) DESC, y.product_id) <= $max_neighbours

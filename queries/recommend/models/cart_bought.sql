@@ -1,6 +1,7 @@
 -- model_cart_bought(a, b, shoppers): how many distinct shoppers added product a to their cart and
 -- bought a different product b in [$since, $now): "bought together with what is in your cart".
 -- Capped at $max_items products per shopper and side.
+-- Each product keeps only its $max_neighbours strongest partners.
 WITH carted AS (
   SELECT profile_id, product_id
   FROM events
@@ -20,3 +21,4 @@ FROM carted x
 JOIN bought y ON x.profile_id = y.profile_id AND x.product_id <> y.product_id
 GROUP BY x.product_id, y.product_id
 HAVING count(*) >= $min_shoppers
+QUALIFY row_number() OVER (PARTITION BY x.product_id ORDER BY count(*) DESC, y.product_id) <= $max_neighbours
