@@ -7,8 +7,11 @@
  * forgetIdsBefore(s, 120_000); s.ids.has("e1"); // false
  */
 export interface SeenIds {
-  ids: Map<string, number>;
+  ids: Set<string>;
   buckets: Map<number, string[]>;
+  /** The bucket written last (events mostly arrive in time order): spares a lookup per event. */
+  lastBucket: number;
+  lastIds: string[] | undefined;
   /** No bucket ends at or before this time (forgetting below it is a no-op). */
   forgottenBeforeMs: number;
 }
@@ -16,15 +19,29 @@ export interface SeenIds {
 export const BUCKET_MS = 60_000;
 
 export function initialSeenIds(): SeenIds {
-  return { ids: new Map(), buckets: new Map(), forgottenBeforeMs: Number.NEGATIVE_INFINITY };
+  return {
+    ids: new Set(),
+    buckets: new Map(),
+    lastBucket: Number.NaN,
+    lastIds: undefined,
+    forgottenBeforeMs: Number.NEGATIVE_INFINITY,
+  };
 }
 
 export function rememberId(s: SeenIds, id: string, tsMs: number): void {
-  s.ids.set(id, tsMs);
+  s.ids.add(id);
   const b = Math.floor(tsMs / BUCKET_MS);
-  const bucket = s.buckets.get(b);
-  if (bucket === undefined) s.buckets.set(b, [id]);
-  else bucket.push(id);
+  if (b === s.lastBucket && s.lastIds !== undefined) {
+    s.lastIds.push(id);
+    return;
+  }
+  let bucket = s.buckets.get(b);
+  if (bucket === undefined) {
+    bucket = [id];
+    s.buckets.set(b, bucket);
+  } else bucket.push(id);
+  s.lastBucket = b;
+  s.lastIds = bucket;
 }
 
 /** Forgets every id whose bucket ends at or before `beforeMs`. */
@@ -35,6 +52,7 @@ export function forgetIdsBefore(s: SeenIds, beforeMs: number): void {
     if (b >= limit) continue;
     for (const id of ids) s.ids.delete(id);
     s.buckets.delete(b);
+    if (b === s.lastBucket) s.lastIds = undefined;
   }
   s.forgottenBeforeMs = limit * BUCKET_MS;
 }
