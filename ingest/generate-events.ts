@@ -1,17 +1,12 @@
 import type { ProfileAttributes, ShopEvent } from "./event.ts";
-import { eventSubject, profileToken } from "./event.ts";
-import { CATEGORIES, HOURLY_WEIGHTS } from "./generate-data.ts";
+import { CATEGORIES } from "./generate-data.ts";
 import type { OrderItemRow, OrderRow, ProductRow, ProfileRow } from "./generate-entities.ts";
 import { ArrivalHeap } from "./generate-heap.ts";
+import { type GeneratedLine, malformedLine } from "./generate-malformed.ts";
 import { type Rng, WeightedSampler, zipfWeights } from "./generate-rng.ts";
-import { MAX_EVENT_BYTES } from "./nats.ts";
+import { isoFormatter, timeline } from "./generate-time.ts";
 
-export type MalformedReason = "json" | "schema" | "subject" | "oversize";
-
-/** One line of the synthetic event log: a valid event (a duplicate repeats one), or a malformed one. */
-export type GeneratedLine =
-  | { kind: "event"; event: ShopEvent }
-  | { kind: "malformed"; raw: string; subject: string; reason: MalformedReason };
+export type { GeneratedLine, MalformedReason } from "./generate-malformed.ts";
 
 export interface SimulationInput {
   seed: number;
@@ -30,27 +25,6 @@ export interface SimulationInput {
 }
 
 const S = 1_000;
-const HOUR = 3_600_000;
-const OTHER_TYPES = ["product_view", "cart_add", "purchase", "checkout_start"] as const;
-
-/** Maps a fraction of the span to an instant, following the hour-of-day shopping curve. */
-function timeline(startMs: number, spanMs: number): (f: number) => number {
-  const n = Math.max(1, Math.ceil(spanMs / HOUR));
-  const len = new Float64Array(n);
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    len[i] = Math.min(HOUR, spanMs - i * HOUR);
-    const hour = new Date(startMs + i * HOUR).getUTCHours();
-    w[i] = (HOURLY_WEIGHTS[hour] ?? 1) * (len[i]! / HOUR);
-  }
-  const sampler = new WeightedSampler(w);
-  return (f) => {
-    const x = Math.min(f, 1) * sampler.total;
-    const i = sampler.locate(x);
-    const within = w[i]! > 0 ? (x - sampler.before(i)) / w[i]! : 0;
-    return startMs + i * HOUR + Math.min(1, within) * len[i]!;
-  };
-}
 
 /**
  * Simulates shopping sessions and streams their events in arrival order, with late arrivals,
@@ -78,7 +52,6 @@ export function* simulateEvents(input: SimulationInput): Generator<GeneratedLine
   const seen = new Uint8Array(profiles.length);
   const at = timeline(startMs, spanMs);
   const heap = new ArrivalHeap<ShopEvent>();
-  const blob = "x".repeat(MAX_EVENT_BYTES);
 
   let created = 0;
   let seenCount = 0;
@@ -105,23 +78,8 @@ export function* simulateEvents(input: SimulationInput): Generator<GeneratedLine
   let t = 0;
   let profileId = "";
   let sessionId = "";
-  let isoDay = Number.NaN;
-  let isoPrefix = "";
-  // ISO-8601 with ms and Z, like toISOString() but without a Date per event
-  const ts = (): string => {
-    const ms = Math.round(t);
-    const day = Math.floor(ms / 86_400_000);
-    if (day !== isoDay) {
-      isoDay = day;
-      isoPrefix = new Date(day * 86_400_000).toISOString().slice(0, 11);
-    }
-    const r = ms - day * 86_400_000;
-    const h = Math.floor(r / 3_600_000);
-    const m = Math.floor(r / 60_000) % 60;
-    const sec = Math.floor(r / 1_000) % 60;
-    const milli = r % 1_000;
-    return `${isoPrefix}${h < 10 ? "0" : ""}${h}:${m < 10 ? "0" : ""}${m}:${sec < 10 ? "0" : ""}${sec}.${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
-  };
+  const iso = isoFormatter();
+  const ts = () => iso(t);
   const view = (p: ProductRow) =>
     add(t, {
       id: nextId(),
@@ -243,52 +201,7 @@ export function* simulateEvents(input: SimulationInput): Generator<GeneratedLine
     );
   };
 
-  const malformed = (ev: ShopEvent): GeneratedLine => {
-    const id = `e${seed}-m${++malformedN}`;
-    const token = profileToken(ev.profileId);
-    const r = noise.float();
-    if (r < 0.35) {
-      const s = JSON.stringify({ ...ev, id });
-      return {
-        kind: "malformed",
-        raw: s.slice(0, 1 + noise.int(s.length - 1)),
-        subject: eventSubject(ev),
-        reason: "json",
-      };
-    }
-    if (r < 0.7) {
-      const v = noise.int(4);
-      const body =
-        v === 0
-          ? { ...ev, id, ts: ev.ts.slice(0, 19).replace("T", " ") }
-          : v === 1
-            ? { ...ev, id, type: "wishlist_add" }
-            : v === 2
-              ? { id, type: "cart_add", profileId: ev.profileId, ts: ev.ts, productId: "sku-0", quantity: 0 }
-              : { id, type: ev.type, ts: ev.ts };
-      return {
-        kind: "malformed",
-        raw: JSON.stringify(body),
-        subject: `events.${body.type}.${token}`,
-        reason: "schema",
-      };
-    }
-    if (r < 0.9) {
-      const other = OTHER_TYPES.find((x) => x !== ev.type) ?? "product_view";
-      return {
-        kind: "malformed",
-        raw: JSON.stringify({ ...ev, id }),
-        subject: `events.${other}.${token}`,
-        reason: "subject",
-      };
-    }
-    return {
-      kind: "malformed",
-      raw: JSON.stringify({ ...ev, id, note: blob }),
-      subject: eventSubject(ev),
-      reason: "oversize",
-    };
-  };
+  const malformed = (ev: ShopEvent) => malformedLine(ev, `e${seed}-m${++malformedN}`, noise);
 
   let exhausted = false;
   for (;;) {

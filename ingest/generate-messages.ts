@@ -1,5 +1,5 @@
 import type { Shop } from "./generate.ts";
-import type { GeneratedLine } from "./generate-events.ts";
+import type { GeneratedLine } from "./generate-malformed.ts";
 import { eventMessage, type OutMsg } from "./publisher.ts";
 
 const encoder = new TextEncoder();

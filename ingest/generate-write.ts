@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventHooks, SHOP_TABLES, type Shop, type ShopTable, shopRows } from "./generate.ts";
-import type { MalformedReason } from "./generate-events.ts";
+import type { MalformedReason } from "./generate-malformed.ts";
 
 export type EntityFormat = "csv" | "ndjson" | "parquet";
 

@@ -23,7 +23,7 @@ export type {
   ProfileRow,
   StoreRow,
 } from "./generate-entities.ts";
-export type { GeneratedLine, MalformedReason } from "./generate-events.ts";
+export type { GeneratedLine, MalformedReason } from "./generate-malformed.ts";
 
 export interface ShopOptions {
   seed: number;
