@@ -15,7 +15,19 @@ export const MAX_EVENTS_PER_REQUEST = 1_000;
 
 const EventBody = z
   .record(z.string(), z.unknown())
-  .describe("A shop event (DESIGN.md, Events): id, type, profileId, ts, and the fields of its type");
+  .describe("A shop event (DESIGN.md, Events): id, type, profileId, ts, and the fields of its type")
+  .meta({
+    examples: [
+      {
+        id: "e-1",
+        type: "cart_add",
+        profileId: "p1",
+        ts: "2026-11-23T10:00:00Z",
+        productId: "sku-1",
+        quantity: 1,
+      },
+    ],
+  });
 
 const EventsBody = z.union([EventBody, z.array(z.unknown()).min(1).max(MAX_EVENTS_PER_REQUEST)]);
 

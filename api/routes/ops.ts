@@ -34,6 +34,7 @@ export function opsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ["ops"],
+          security: [],
           summary: "Health of NATS, DuckDB and SMTP",
           description: "200 when every check passes, 503 otherwise; each check says what it saw.",
           response: { 200: Health, 503: Health },
@@ -70,7 +71,7 @@ export function opsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       "/metrics",
-      { schema: { tags: ["ops"], summary: "Prometheus metrics (text exposition format)" } },
+      { schema: { tags: ["ops"], security: [], summary: "Prometheus metrics (text exposition format)" } },
       async (_req, reply) => {
         const text = await deps.metrics.registry.metrics();
         return reply.type(deps.metrics.registry.contentType).send(text);

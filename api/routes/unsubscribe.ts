@@ -35,6 +35,7 @@ export function unsubscribeRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ["unsubscribe"],
+          security: [],
           summary: "Confirmation page for an unsubscribe link",
           querystring: Query,
         },
@@ -57,6 +58,7 @@ export function unsubscribeRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ["unsubscribe"],
+          security: [],
           summary: "One-click unsubscribe (RFC 8058)",
           description: "Form-encoded body `List-Unsubscribe=One-Click`, as mail clients send it. Idempotent.",
           querystring: Query,
