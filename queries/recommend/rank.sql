@@ -16,29 +16,41 @@ backup AS (
   JOIN pop p ON p.r_all <= c.cap
   WHERE NOT $same_category OR c.profile_id NOT IN (SELECT profile_id FROM context_categories)
 ),
-kept AS (
-  -- the strategy's candidates that pass the rules; only the best $limit per shopper can be shown
-  SELECT c.profile_id, c.product_id, c.score::DOUBLE AS score, c.reason, 0 AS tier, p.r_all
+restricted AS (
+  -- under $same_category: the shoppers whose email has categorised items, and their categories
+  SELECT profile_id, category FROM context_categories WHERE $same_category
+),
+candidates_ok AS (
+  SELECT c.profile_id, c.product_id, c.score::DOUBLE AS score, c.reason, p.r_all
   FROM candidates c
   JOIN pop p ON p.product_id = c.product_id
+  LEFT JOIN restricted r ON r.profile_id = c.profile_id AND r.category = p.category
   ANTI JOIN excluded x ON x.profile_id = c.profile_id AND x.product_id = c.product_id
-  WHERE NOT $same_category
-    OR c.profile_id NOT IN (SELECT profile_id FROM context_categories)
-    OR EXISTS (SELECT 1 FROM context_categories cc WHERE cc.profile_id = c.profile_id AND cc.category = p.category)
-  QUALIFY row_number() OVER (PARTITION BY c.profile_id ORDER BY c.score DESC, p.r_all, c.product_id) <= $limit
+  WHERE r.profile_id IS NOT NULL OR c.profile_id NOT IN (SELECT profile_id FROM restricted)
+),
+kept AS (
+  -- only the best $limit candidates per shopper can be shown: keep those (top-N aggregate)
+  SELECT profile_id, unnest(top) AS row, 0 AS tier
+  FROM (
+    SELECT profile_id,
+      arg_max({product_id: product_id, score: score, reason: reason, r_all: r_all}, {s: score, r: -r_all}, $limit) AS top
+    FROM candidates_ok
+    GROUP BY profile_id
+  )
   UNION ALL
-  SELECT b.profile_id, b.product_id, b.score, b.reason, b.tier, p.r_all
+  SELECT b.profile_id, {product_id: b.product_id, score: b.score, reason: b.reason, r_all: p.r_all}, b.tier
   FROM backup b
   JOIN pop p ON p.product_id = b.product_id
+  LEFT JOIN restricted r ON r.profile_id = b.profile_id AND r.category = p.category
   ANTI JOIN excluded x ON x.profile_id = b.profile_id AND x.product_id = b.product_id
-  WHERE NOT $same_category
-    OR b.profile_id NOT IN (SELECT profile_id FROM context_categories)
-    OR EXISTS (SELECT 1 FROM context_categories cc WHERE cc.profile_id = b.profile_id AND cc.category = p.category)
+  WHERE r.profile_id IS NOT NULL OR b.profile_id NOT IN (SELECT profile_id FROM restricted)
 ),
 best AS (
-  SELECT *
+  -- each product once per shopper: its best tier (a product appears at most once per tier)
+  SELECT profile_id, row.product_id AS product_id,
+    arg_min(row.score, tier) AS score, arg_min(row.reason, tier) AS reason, min(tier) AS tier, any_value(row.r_all) AS r_all
   FROM kept
-  QUALIFY row_number() OVER (PARTITION BY profile_id, product_id ORDER BY tier, score DESC, reason) = 1
+  GROUP BY profile_id, row.product_id
 ),
 ranked AS (
   SELECT *, row_number() OVER (PARTITION BY profile_id ORDER BY tier, score DESC, r_all, product_id) AS rank
