@@ -55,17 +55,6 @@ export function entityLine(
   return JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])));
 }
 
-/** One entity table as CSV text (header line, then rows) or NDJSON text. */
-export function entityText(
-  rows: readonly Record<string, unknown>[],
-  columns: readonly string[],
-  format: "csv" | "ndjson",
-): string {
-  let text = format === "csv" ? `${columns.join(",")}\n` : "";
-  for (const row of rows) text += `${entityLine(row, columns, format)}\n`;
-  return text;
-}
-
 /** Appends text to a file in 1 MiB writes. */
 export class ChunkedWriter {
   #buf = "";
