@@ -5,11 +5,16 @@
  *   npm run bench:queries              # full size
  *   npm run bench:queries -- --small   # 1M events, 100k profiles, 10k products (or BENCH_SMALL=1)
  *
+ *   npm run bench:queries -- --strategies popular,cart_based   # which strategies to time
+ *
+ * Order: PostgreSQL load (needs file access, so before the lock), segment counts in the locked
+ * sandbox, then recommendations (slowest last). Each section prints as soon as it is done.
  * Env: BENCH_DIR (default /tmp/nudge-bench-queries; the generated DuckDB file is reused when its
  * shape matches), BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_MEMORY (3GB).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type pg from "pg";
 import { type Db, openDb } from "../ingest/index.ts";
 import {
   countSegment,
@@ -97,117 +102,135 @@ console.log(
   `rows: events ${counts[0]}, profiles ${counts[1]}, products ${counts[2]}, orders ${counts[3]}, bookings ${counts[4]}`,
 );
 
-// (a) recommendations, and the raw scan of the same events for the ratio.
-const scans: number[] = [];
-for (let i = 0; i < 3; i++) {
-  scans.push((await timed(() => db.conn.run("SELECT count(*), count(DISTINCT product_id) FROM events")))[1]);
-}
-const scanMs = median(scans);
-const [stats, modelMs] = await timed(() => refreshModels(db, { now: NOW }));
-const carts = (
-  await db.conn.runAndReadAll(
-    `SELECT profile_id, list(DISTINCT product_id)[1:3] AS cart FROM events
-   WHERE type = 'cart_add' AND ts >= $since AND ts < $now GROUP BY profile_id ORDER BY profile_id LIMIT $n`,
-    { since: new Date(NOW.getTime() - 14 * 86_400_000).toISOString(), now: NOW.toISOString(), n: size.batch },
-  )
-).getRowObjectsJS();
-const withCart: RecommendRequest[] = carts.map((r) => ({
-  profileId: String(r.profile_id),
-  context: (r.cart as string[]).map(String),
-}));
-const noContext: RecommendRequest[] = withCart.map((r) => ({ profileId: r.profileId }));
-const recRows = [];
-for (const [strategy, batch] of [
-  ["viewed_viewed", noContext],
-  ["cart_based", withCart],
-  ["popular", noContext],
-] as const) {
-  const times: number[] = [];
-  let items = 0;
-  for (let i = 0; i < 3; i++) {
-    const [recs, ms] = await timed(() => recommend(db, batch, { strategy, limit: 8, now: NOW }));
-    times.push(ms);
-    items = recs.length;
-    if (ms > 20_000) break; // far off the goal: one run says enough
-  }
-  const ms = median(times);
-  recRows.push({
-    strategy,
-    runs: times.length,
-    profiles: batch.length,
-    items,
-    "median ms": fmt(ms),
-    "profiles/s": Math.round(batch.length / (ms / 1000)),
-    "× raw scan": fmt(ms / scanMs),
-    "goal <2s": ms < 2000 ? "ok" : "MISSED",
-  });
-}
-console.log(
-  `\n(a) recommendations, batch of ${size.batch} (limit 8, 3 runs, median); models rebuilt in ${fmt(modelMs)} ms`,
-);
-console.log(
-  `    raw scan SELECT count(*), count(DISTINCT product_id) FROM events: ${fmt(scanMs)} ms (median of 3)`,
-);
-printTable(recRows);
-void stats;
-
-// (c, first half) PostgreSQL: load before the lock (the export needs file access).
 const pgUrl = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const pgc = await connectPg(pgUrl);
-if (typeof pgc === "string") {
-  console.log(`\nPostgreSQL not reachable at ${pgUrl} (${pgc}): skipping the PostgreSQL comparison.`);
-} else if ((await pgShape(pgc)) !== shape) {
-  console.log("\nloading PostgreSQL (DuckDB COPY TO csv → COPY FROM STDIN) …");
+
+/** (c, first half) PostgreSQL: loaded before the lock (the CSV export needs file access). */
+async function preparePg(): Promise<pg.Client | undefined> {
+  const pgc = await connectPg(pgUrl);
+  if (typeof pgc === "string") {
+    console.log(`\nPostgreSQL not reachable at ${pgUrl} (${pgc}): skipping the PostgreSQL comparison.`);
+    return undefined;
+  }
+  if ((await pgShape(pgc)) === shape) {
+    console.log("\nPostgreSQL already holds this shop: reusing it");
+    return pgc;
+  }
+  console.log("\nloading PostgreSQL (DuckDB COPY TO csv, then COPY FROM STDIN; unlogged tables) …");
   const report = await loadPg(pgc, db.conn, dir, shape);
   printTable(report.map((r) => ({ ...r, exportMs: fmt(r.exportMs), copyMs: fmt(r.copyMs) })));
-} else {
-  console.log("\nPostgreSQL already holds this shape: reusing it");
+  return pgc;
 }
 
-// (b) exact counts in the locked sandbox (vetting included), then the same on PostgreSQL.
-const runner = await openSegmentRunner(db, { dir: SEGMENTS_DIR, timeoutMs: 60_000 });
-const params = { now: NOW.toISOString() };
-const segRows = [];
-const duckMedians: number[] = [];
-for (const seg of BENCH_SEGMENTS) {
-  const spec = seg.sql ? { sql: seg.sql } : { name: seg.name };
-  const used = (seg.sql ?? (await runner.store.get(seg.name)).sql).includes("$now") ? params : {};
-  const first = await countSegment(runner, { ...spec, params: used });
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++)
-    times.push((await countSegment(runner, { ...spec, params: used })).elapsedMs);
-  const duckMs = median(times);
-  duckMedians.push(duckMs);
-  const row: Record<string, string | number> = {
-    segment: seg.name,
-    profiles: first.count,
-    entities: first.perEntity ? `${first.perEntity.count} ${first.perEntity.key}` : "",
-    "duckdb ms": fmt(duckMs),
-  };
-  if (typeof pgc !== "string") {
+/** (b) exact counts in the locked sandbox (vetting included), and the same on PostgreSQL. */
+async function benchSegments(pgc: pg.Client | undefined): Promise<void> {
+  const runner = await openSegmentRunner(db, { dir: SEGMENTS_DIR, timeoutMs: 60_000 });
+  const rows = [];
+  const medians: number[] = [];
+  for (const seg of BENCH_SEGMENTS) {
     const text = seg.sql ?? (await runner.store.get(seg.name)).sql;
-    const key = first.perEntity?.key;
-    const pgFirst = await countPg(pgc, text, used, key);
-    const pgTimes: number[] = [];
-    for (let i = 0; i < RUNS; i++) pgTimes.push((await countPg(pgc, text, used, key)).ms);
-    const equal = pgFirst.count === first.count && pgFirst.entities === first.perEntity?.count;
-    row["postgres ms"] = fmt(median(pgTimes));
-    row["pg / duckdb"] = fmt(median(pgTimes) / duckMs);
-    row["counts equal"] = equal ? "yes" : `NO (pg ${pgFirst.count}/${pgFirst.entities ?? ""})`;
+    const params: Record<string, string> = text.includes("$now") ? { now: NOW.toISOString() } : {};
+    const spec = { ...(seg.sql ? { sql: seg.sql } : { name: seg.name }), params };
+    const first = await countSegment(runner, spec);
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) times.push((await countSegment(runner, spec)).elapsedMs);
+    const duckMs = median(times);
+    medians.push(duckMs);
+    const row: Record<string, string | number> = {
+      segment: seg.name,
+      profiles: first.count,
+      entities: first.perEntity ? `${first.perEntity.count} ${first.perEntity.key}` : "",
+      "duckdb ms": fmt(duckMs),
+    };
+    if (pgc) {
+      const key = first.perEntity?.key;
+      const pgFirst = await countPg(pgc, text, params, key);
+      const pgTimes: number[] = [];
+      for (let i = 0; i < RUNS; i++) pgTimes.push((await countPg(pgc, text, params, key)).ms);
+      const equal = pgFirst.count === first.count && pgFirst.entities === first.perEntity?.count;
+      row["postgres ms"] = fmt(median(pgTimes));
+      row["pg / duckdb"] = fmt(median(pgTimes) / duckMs);
+      row["counts equal"] = equal ? "yes" : `NO (pg ${pgFirst.count}/${pgFirst.entities ?? ""})`;
+    }
+    rows.push(row);
   }
-  segRows.push(row);
+  console.log(
+    `\n(b) exact segment counts, median of ${RUNS} runs after a warm-up (DuckDB: sandboxed, vetting included)`,
+  );
+  printTable(rows);
+  const overall = median(medians);
+  console.log(
+    `median over the 10 segments: ${fmt(overall)} ms (goal < 200 ms: ${overall < 200 ? "ok" : "MISSED"})`,
+  );
 }
+
+/** (a) recommendation batches, and the raw scan of the same events for the ratio. */
+async function benchRecommendations(strategies: readonly string[]): Promise<void> {
+  const scans: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    scans.push(
+      (await timed(() => db.conn.run("SELECT count(*), count(DISTINCT product_id) FROM events")))[1],
+    );
+  }
+  const scanMs = median(scans);
+  console.log(
+    `\nraw scan SELECT count(*), count(DISTINCT product_id) FROM events: ${fmt(scanMs)} ms (median of 3)`,
+  );
+  const [, modelMs] = await timed(() => refreshModels(db, { now: NOW }));
+  console.log(`models rebuilt (refreshModels) in ${fmt(modelMs)} ms = ${fmt(modelMs / scanMs)} × raw scan`);
+  const carts = (
+    await db.conn.runAndReadAll(
+      `SELECT profile_id, list(DISTINCT product_id)[1:3] AS cart FROM events
+       WHERE type = 'cart_add' AND ts >= $since AND ts < $now GROUP BY profile_id ORDER BY profile_id LIMIT $n`,
+      {
+        since: new Date(NOW.getTime() - 14 * 86_400_000).toISOString(),
+        now: NOW.toISOString(),
+        n: size.batch,
+      },
+    )
+  ).getRowObjectsJS();
+  const withCart: RecommendRequest[] = carts.map((r) => ({
+    profileId: String(r.profile_id),
+    context: (r.cart as string[]).map(String),
+  }));
+  const rows = [];
+  for (const strategy of strategies) {
+    const batch = strategy === "cart_based" ? withCart : withCart.map((r) => ({ profileId: r.profileId }));
+    const times: number[] = [];
+    let items = 0;
+    for (let i = 0; i < 3; i++) {
+      const [recs, ms] = await timed(() => recommend(db, batch, { strategy, limit: 8, now: NOW }));
+      times.push(ms);
+      items = recs.length;
+      if (ms > 20_000) break; // far off the goal: one run says enough
+    }
+    const ms = median(times);
+    rows.push({
+      strategy,
+      runs: times.length,
+      profiles: batch.length,
+      items,
+      "median ms": fmt(ms),
+      "profiles/s": Math.round(batch.length / (ms / 1000)),
+      "× raw scan": fmt(ms / scanMs),
+      "goal < 2 s": ms < 2000 ? "ok" : "MISSED",
+    });
+    console.log(`  ${strategy}: ${fmt(ms)} ms`);
+  }
+  console.log(`\n(a) recommendations, batch of ${withCart.length} profiles, limit 8, median of up to 3 runs`);
+  printTable(rows);
+}
+
+const strategiesArg = process.argv.indexOf("--strategies");
+const strategies =
+  strategiesArg >= 0
+    ? (process.argv[strategiesArg + 1] ?? "").split(",")
+    : ["popular", "cart_based", "viewed_viewed"];
+const pgc = await preparePg();
+await benchSegments(pgc);
+await pgc?.end();
+await benchRecommendations(strategies);
 console.log(
-  `\n(b) exact segment counts, median of ${RUNS} runs after one warm-up (DuckDB: sandboxed, vetting included)`,
-);
-printTable(segRows);
-const overall = median(duckMedians);
-console.log(
-  `median over the 10 segments: ${fmt(overall)} ms (goal < 200 ms: ${overall < 200 ? "ok" : "MISSED"})`,
-);
-console.log(
-  `peak RSS ${Math.round(rss.peakMiB)} MiB (DuckDB memory_limit ${process.env.BENCH_MEMORY ?? "3GB"})`,
+  `\npeak RSS ${Math.round(rss.peakMiB)} MiB (DuckDB memory_limit ${process.env.BENCH_MEMORY ?? "3GB"})`,
 );
 rss.stop();
-if (typeof pgc !== "string") await pgc.end();
 db.close();
