@@ -69,6 +69,20 @@ describe("POST /v1/events", () => {
     expect(tooMany.statusCode).toBe(400);
   });
 
+  it("answers 503 when NATS takes none of the valid events", async () => {
+    await using down = await startApi(
+      {},
+      { publish: async (msgs) => msgs.map(() => ({ ok: false, error: "no responders" })) },
+    );
+    const res = await down.app.inject({
+      method: "POST",
+      url: "/v1/events",
+      payload: [view("d1"), { id: "bad" }],
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ code: "NUDGE_ERR_NATS_UNREACHABLE" });
+  });
+
   it("counts events in /metrics", async () => {
     const res = await inject({ method: "GET", url: "/metrics" });
     expect(res.statusCode).toBe(200);
