@@ -1,9 +1,8 @@
 import { promisify } from "node:util";
-import { gunzip, gzip } from "node:zlib";
+import { gunzip } from "node:zlib";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { NudgeError, openBucket } from "../../ingest/index.ts";
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** What a processor instance needs to resume: detector state after `lastSeq`, and where its triggers ended. */
@@ -37,8 +36,8 @@ export interface SaveResult {
 
 export interface CheckpointStore {
   load(): Promise<Checkpoint | undefined>;
-  /** `stateJson` is serialized by the caller at the batch boundary, before the state moves on. */
-  save(cp: Omit<Checkpoint, "state"> & { stateJson: string }): Promise<SaveResult>;
+  /** `stateGz` (`encodeSnapshot(...)`) is made by the caller at the batch boundary, before the state moves on. */
+  save(cp: Omit<Checkpoint, "state"> & { stateGz: Buffer }): Promise<SaveResult>;
 }
 
 const isHead = (j: unknown): j is Head =>
@@ -54,7 +53,7 @@ const isHead = (j: unknown): j is Head =>
  * @example
  * const store = await openCheckpoints(nc, "processors-p0");
  * const cp = await store.load(); // undefined on first start
- * await store.save({ lastSeq, watermarkMs, triggersSeq, stateJson: JSON.stringify(snapshotDetectState(state)) });
+ * await store.save({ lastSeq, watermarkMs, triggersSeq, stateGz: encodeSnapshot(snapshotDetectState(state)) });
  */
 export async function openCheckpoints(
   nc: NatsConnection,
@@ -111,7 +110,7 @@ export async function openCheckpoints(
     },
 
     async save(cp) {
-      const body = await gzipAsync(Buffer.from(cp.stateJson), { level: 1 });
+      const body = cp.stateGz;
       const gen = (head?.gen ?? 0) + 1;
       const chunks = Math.max(1, Math.ceil(body.byteLength / chunkBytes));
       await Promise.all(

@@ -5,7 +5,6 @@ import {
   type Config,
   consumeStream,
   deadLetterMessage,
-  decodeEvent,
   messageOf,
   type OutMsg,
   type ShopEvent,
@@ -21,7 +20,9 @@ import {
   snapshotDetectState,
 } from "../detector.ts";
 import { openCheckpoints } from "./checkpoint.ts";
+import { decodeEventFast } from "./fast-decode.ts";
 import { type Partition, partitionFilter, processorName } from "./partition.ts";
+import { encodeSnapshot } from "./snapshot-codec.ts";
 import { emptyStats, type ProcessorStats } from "./stats.ts";
 import { publishAll, publishedSince, triggerMessage, triggersLastSeq } from "./trigger-publisher.ts";
 
@@ -40,9 +41,10 @@ export interface ProcessorsDeps {
   scheduler?: SchedulerLike;
   /**
    * Checkpoint after this many events or this many ms, whichever first (defaults 20,000 and 1,000);
-   * `chunkBytes` bounds one KV value (default: the server's max_payload less 64 KiB).
+   * `chunkBytes` bounds one KV value (default: the server's max_payload less 64 KiB). A large state makes
+   * snapshots slow: they are then spaced `costFactor` (default 10) times their own duration apart.
    */
-  checkpoint?: { everyEvents?: number; everyMs?: number; chunkBytes?: number };
+  checkpoint?: { everyEvents?: number; everyMs?: number; chunkBytes?: number; costFactor?: number };
   /** Interval of the stats log line; default 10 s. */
   statsEveryMs?: number;
 }
@@ -96,8 +98,12 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
   };
   const everyEvents = deps.checkpoint?.everyEvents ?? 20_000;
   const everyMs = deps.checkpoint?.everyMs ?? 1_000;
-  // At most the batch being flushed plus the one filling may be un-acked; the server stops at this bound.
-  const maxInFlight = Math.max(config.MAX_IN_FLIGHT, everyEvents * 4);
+  // Un-acked = the batch being flushed + the one filling; the server stops delivering at this bound,
+  // so a batch is cut at half of it whatever the throttle says.
+  const maxInFlight = Math.max(config.MAX_IN_FLIGHT, everyEvents * 4, 200_000);
+  const maxBatch = Math.floor(maxInFlight / 2);
+  /** A snapshot blocks the event loop; spacing them ≥ this many times their cost keeps them under ~10%. */
+  const costFactor = deps.checkpoint?.costFactor ?? 10;
 
   const store = await openCheckpoints(nc, name, { chunkBytes: deps.checkpoint?.chunkBytes });
   const cp = await store.load();
@@ -109,7 +115,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       lastSeq: 0,
       watermarkMs: null,
       triggersSeq,
-      stateJson: JSON.stringify(snapshotDetectState(state)),
+      stateGz: encodeSnapshot(snapshotDetectState(state)),
     });
   }
   const skip = await publishedSince(nc, name, triggersSeq);
@@ -152,12 +158,12 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     stats.duplicates += out.duplicates;
   };
 
-  const flush = async (b: Batch, lastSeq: number, watermarkMs: number | null, stateJson: string) => {
+  const flush = async (b: Batch, lastSeq: number, watermarkMs: number | null, stateGz: Buffer) => {
     const t0 = scheduler.now();
     const pub = await publishAll(nc, b.triggers);
     const dlq = await publishAll(nc, b.dlq);
     if (pub.lastSeq > triggersSeq) triggersSeq = pub.lastSeq;
-    const saved = await store.save({ lastSeq, watermarkMs, triggersSeq, stateJson });
+    const saved = await store.save({ lastSeq, watermarkMs, triggersSeq, stateGz });
     b.last?.ack();
     stats.lastSeq = lastSeq;
     stats.checkpoints++;
@@ -169,6 +175,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       seq: lastSeq,
       bytes: saved.bytes,
       chunks: saved.chunks,
+      snapshotMs: Math.round(snapshotMs),
       ms: scheduler.now() - t0,
     };
     if (pub.duplicates > 0) log.warn({ duplicates: pub.duplicates }, "TRIGGERS dropped republished triggers");
@@ -187,6 +194,10 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     settle?.reject(err);
   };
 
+  let lastCutAt = performance.now();
+  let snapshotMs = 0;
+  const throttled = () => performance.now() - lastCutAt < costFactor * snapshotMs;
+
   /** Hands the batch to the flusher; while a flush runs, batches coalesce (one checkpoint for both). */
   const cut = () => {
     if (flushing) return;
@@ -194,12 +205,15 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     const b = batch;
     batch = newBatch();
     const lastSeq = b.last?.seq ?? stats.lastSeq;
-    const stateJson = JSON.stringify(snapshotDetectState(state));
+    const t0 = performance.now();
+    const stateGz = encodeSnapshot(snapshotDetectState(state));
+    lastCutAt = performance.now();
+    snapshotMs = lastCutAt - t0;
     const watermarkMs = finite(detectStats(state).watermarkMs);
-    flushing = flush(b, lastSeq, watermarkMs, stateJson).then(
+    flushing = flush(b, lastSeq, watermarkMs, stateGz).then(
       () => {
         flushing = undefined;
-        if (!stopped && batch.count >= everyEvents) cut();
+        if (!stopped && (batch.count >= maxBatch || (batch.count >= everyEvents && !throttled()))) cut();
       },
       (err: unknown) => {
         flushing = undefined;
@@ -215,7 +229,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     arrivedSinceTick++;
     batch.count++;
     batch.last = msg;
-    const d = decodeEvent(msg.subject, msg.data);
+    const d = decodeEventFast(msg.subject, msg.data);
     if (!d.ok) {
       stats.invalid[d.reason] = (stats.invalid[d.reason] ?? 0) + 1;
     } else {
@@ -230,7 +244,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       state = next;
       take(out, msg, d.event);
     }
-    if (batch.count >= everyEvents) cut();
+    if (batch.count >= maxBatch || (batch.count >= everyEvents && !throttled())) cut();
   };
 
   /**
@@ -266,10 +280,12 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       ...(deps.partition ? { filterSubject: partitionFilter(deps.partition.index) } : {}),
       startSeq: stats.lastSeq + 1,
       maxInFlight,
+      // A throttled checkpoint may leave messages un-acked for minutes; a redelivery would only be dropped.
+      ackWaitMs: 15 * 60_000,
     }).subscribe({ next: onMsg, error: fail }),
   );
   timers.add(interval(config.IDLE_ADVANCE, scheduler).subscribe(tick));
-  timers.add(interval(everyMs, scheduler).subscribe(cut));
+  timers.add(interval(everyMs, scheduler).subscribe(() => throttled() || cut()));
   timers.add(
     interval(deps.statsEveryMs ?? 10_000, scheduler).subscribe(() => log.info({ stats: current() }, "stats")),
   );

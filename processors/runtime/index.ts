@@ -7,7 +7,9 @@
  * await p.stop();
  */
 export * from "./checkpoint.ts";
+export * from "./fast-decode.ts";
 export * from "./host.ts";
 export * from "./partition.ts";
+export * from "./snapshot-codec.ts";
 export * from "./stats.ts";
 export * from "./trigger-publisher.ts";

@@ -17,7 +17,8 @@ export interface ProcessorStats {
   /** Late dead letters the DLQ stream deduplicated (republished after a restart; not reconciled). */
   dlqDuplicates: number;
   checkpoints: number;
-  lastCheckpoint: { seq: number; bytes: number; chunks: number; ms: number } | null;
+  /** `snapshotMs`: the blocking part (snapshot + JSON); `ms`: publish + gzip + KV writes. */
+  lastCheckpoint: { seq: number; bytes: number; chunks: number; snapshotMs: number; ms: number } | null;
   lastSeq: number;
   openCarts: number;
   openSessions: number;

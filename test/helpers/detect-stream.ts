@@ -32,21 +32,28 @@ export async function readAll<T = unknown>(
   stream: string,
   filter?: string,
 ): Promise<{ subject: string; body: T; msgId: string | undefined; seq: number }[]> {
-  const end = await lastSeq(nc, stream);
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(stream, filter ? { subjects_filter: filter } : undefined);
+  const expected = filter
+    ? Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0)
+    : info.state.messages;
   const out: { subject: string; body: T; msgId: string | undefined; seq: number }[] = [];
-  if (end === 0) return out;
+  if (expected === 0) return out;
   const consumer = await jetstream(nc).consumers.get(stream, {
     deliver_policy: DeliverPolicy.All,
     ...(filter ? { filter_subjects: filter } : {}),
   });
-  for (;;) {
-    const batch = await consumer.fetch({ max_messages: 10_000, expires: 1_000 });
-    let n = 0;
+  const deadline = Date.now() + 60_000;
+  // A loaded machine may answer a fetch with nothing before it expires: loop until all are read.
+  while (out.length < expected) {
+    if (Date.now() > deadline) throw new Error(`read ${out.length} of ${expected} messages of ${stream}`);
+    const batch = await consumer.fetch({
+      max_messages: Math.min(10_000, expected - out.length),
+      expires: 2_000,
+    });
     for await (const m of batch) {
-      n++;
       out.push({ subject: m.subject, body: m.json<T>(), msgId: m.headers?.get("Nats-Msg-Id"), seq: m.seq });
     }
-    if (n === 0 || out.at(-1)!.seq >= end) break;
   }
   return out;
 }

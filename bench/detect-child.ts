@@ -1,0 +1,60 @@
+/**
+ * One measured run for bench/detect.ts, in its own process so its peak RSS is its own:
+ *   tsx bench/detect-child.ts raw|detect <natsUrl> <endSeq>
+ * Prints one JSON line: { ms, maxRssMiB, peakOpenCarts, peakOpenSessions, stats }.
+ */
+import { pino } from "pino";
+import { connectNats, consumeStream, loadConfig } from "../ingest/index.ts";
+import { startProcessors } from "../processors/index.ts";
+
+const [mode, url, endArg] = process.argv.slice(2);
+const end = Number(endArg);
+const config = loadConfig({ NATS_URL: url });
+const nc = await connectNats(config.NATS_URL, `bench-${mode}`);
+const maxRssMiB = () => process.resourceUsage().maxRSS / 1024;
+
+if (mode === "raw") {
+  // The foundation's consume path with no work: callback consume, one ack per 1,000 (AckPolicy.All).
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const sub = consumeStream(nc, {
+      stream: "EVENTS",
+      durable: "bench-raw",
+      startSeq: 1,
+      maxInFlight: 80_000,
+    }).subscribe({
+      next: (m) => {
+        if (m.seq % 1_000 === 0 || m.seq >= end) m.ack();
+        if (m.seq >= end) {
+          sub.unsubscribe();
+          resolve();
+        }
+      },
+      error: reject,
+    });
+  });
+  console.log(JSON.stringify({ ms: performance.now() - t0, maxRssMiB: maxRssMiB() }));
+} else {
+  let peakOpenCarts = 0;
+  let peakOpenSessions = 0;
+  const t0 = performance.now();
+  const p = await startProcessors({ nc, config, logger: pino({ level: "silent" }) });
+  await new Promise<void>((resolve) => {
+    const t = setInterval(() => {
+      const s = p.stats();
+      peakOpenCarts = Math.max(peakOpenCarts, s.openCarts);
+      peakOpenSessions = Math.max(peakOpenSessions, s.openSessions);
+      if (s.lastSeq >= end) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 20);
+  });
+  const ms = performance.now() - t0;
+  await p.stop();
+  console.log(
+    JSON.stringify({ ms, maxRssMiB: maxRssMiB(), peakOpenCarts, peakOpenSessions, stats: p.stats() }),
+  );
+}
+await nc.close();
+process.exit(0);

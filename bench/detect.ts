@@ -1,0 +1,179 @@
+/**
+ * bench:detect — detection throughput and memory, each run in a fresh child process:
+ *   (a) 1,000,000 generated events (100k profiles, skewed products, 3 days) published to a fresh
+ *       embedded nats-server; then, alternating, the raw JetStream consume rate (callback consume +
+ *       ack, no processing) and decode → detect → trigger publish → checkpoint (startProcessors),
+ *       3 runs each: medians and their ratio (goal ≥ 70%);
+ *   (b) 1,000,000 distinct profiles in one hour of event time (800k views, 200k cart adds, so 200k
+ *       carts open at the peak): peak RSS of the processors (goal < 1 GiB).
+ *
+ *   npm run bench:detect                 # both
+ *   npm run bench:detect -- --events 200000 --runs 1
+ */
+import { execFileSync } from "node:child_process";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats, provision, type ShopEvent, startNats } from "../ingest/index.ts";
+import { generateLog, sentinel } from "../test/helpers/detect-log.ts";
+import { logMessage } from "../test/helpers/detect-stream.ts";
+import { arg, median, printTable } from "./lib.ts";
+
+const EVENTS = arg("events", 1_000_000);
+const RUNS = arg("runs", 3);
+const child = new URL("./detect-child.ts", import.meta.url).pathname;
+const MIN = 60_000;
+
+interface RunResult {
+  ms: number;
+  maxRssMiB: number;
+  peakOpenCarts?: number;
+  peakOpenSessions?: number;
+  stats?: {
+    triggersOut: Record<string, number>;
+    checkpoints: number;
+    late: number;
+    lastCheckpoint: { bytes: number };
+  };
+}
+
+function run(mode: "raw" | "detect", url: string, end: number): RunResult {
+  const out = execFileSync(process.execPath, ["--import", "tsx", child, mode, url, String(end)], {
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return JSON.parse(out.trim().split("\n").at(-1)!);
+}
+
+/** Core publishes (the stream stores them; no PubAck per message), flushed in slices. */
+async function load(
+  nc: NatsConnection,
+  events: Iterable<{ event: ShopEvent; tsMs: number; arriveMs: number }>,
+) {
+  let n = 0;
+  for (const l of events) {
+    const m = logMessage(l);
+    nc.publish(m.subject, m.data);
+    if (++n % 10_000 === 0) await nc.flush();
+  }
+  await nc.flush();
+  const jsm = await jetstreamManager(nc);
+  for (;;) {
+    const stored = (await jsm.streams.info("EVENTS")).state.messages;
+    if (stored >= n) return n;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Fresh TRIGGERS, DLQ and checkpoints, so every detection run starts from nothing. */
+async function reset(nc: NatsConnection) {
+  const jsm = await jetstreamManager(nc);
+  for (const s of ["TRIGGERS", "DLQ", "KV_nudge_checkpoints"]) await jsm.streams.delete(s).catch(() => false);
+  for (const c of ["processors", "bench-raw"]) await jsm.consumers.delete("EVENTS", c).catch(() => false);
+  await provision(nc);
+}
+
+function* wide(
+  profiles: number,
+  startMs: number,
+): Generator<{ event: ShopEvent; tsMs: number; arriveMs: number }> {
+  for (let i = 0; i < profiles; i++) {
+    const tsMs = startMs + Math.floor((i / profiles) * 60 * MIN);
+    const base = {
+      id: `w-${i}`,
+      profileId: `wide-${i}`,
+      ts: new Date(tsMs).toISOString(),
+      productId: `sku-${i % 5_000}`,
+    };
+    const event: ShopEvent =
+      i % 5 === 0
+        ? { ...base, type: "cart_add", quantity: 1, price: 19.9 }
+        : { ...base, type: "product_view" };
+    yield { event, tsMs, arriveMs: tsMs };
+  }
+}
+
+const mib = (n: number) => `${n.toFixed(0)} MiB`;
+
+// (a) throughput
+{
+  await using nats = await startNats();
+  const nc = await connectNats(nats.url, "bench-detect");
+  await provision(nc);
+  let t0 = performance.now();
+  const log = generateLog({
+    seed: 42,
+    events: EVENTS,
+    profiles: Math.max(1, EVENTS / 10),
+    startMs: Date.UTC(2026, 10, 1),
+    spanMs: 3 * 1_440 * MIN,
+    products: 10_000,
+  });
+  log.push(sentinel(log, 42));
+  const end = await load(nc, log);
+  log.length = 0;
+  console.log(
+    `loaded ${end.toLocaleString("en-US")} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const raw: RunResult[] = [];
+  const det: RunResult[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    await reset(nc);
+    raw.push(run("raw", nats.url, end));
+    await reset(nc);
+    det.push(run("detect", nats.url, end));
+    t0 = performance.now();
+  }
+  const rawRate = median(raw.map((r) => end / (r.ms / 1000)));
+  const detRate = median(det.map((r) => end / (r.ms / 1000)));
+  const s = det.at(-1)!.stats!;
+  printTable([
+    { measure: "raw consume (callback + ack, no work)", "events/s": rawRate, runs: RUNS },
+    { measure: "decode → detect → publish → checkpoint", "events/s": detRate, runs: RUNS },
+  ]);
+  console.log(`ratio detection / raw consume: ${((100 * detRate) / rawRate).toFixed(1)}% (goal ≥ 70%)`);
+  console.log(
+    `per run: ${s.triggersOut.cart_abandoned} cart + ${s.triggersOut.browse_abandoned} browse triggers, ${s.late} late, ${s.checkpoints} checkpoints (last ${(s.lastCheckpoint.bytes / 1024).toFixed(0)} KiB gzip); peak RSS ${mib(median(det.map((r) => r.maxRssMiB)))}`,
+  );
+  await nc.close();
+}
+
+// (b) memory
+{
+  await using nats = await startNats();
+  const nc = await connectNats(nats.url, "bench-detect-wide");
+  await provision(nc);
+  const profiles = 1_000_000;
+  const startMs = Date.UTC(2026, 10, 1);
+  const s = {
+    event: {
+      id: "w-end",
+      type: "product_view",
+      profileId: "wide-end",
+      productId: "sku-0",
+      ts: new Date(startMs + 30 * 1_440 * MIN).toISOString(),
+    } as ShopEvent,
+    tsMs: 0,
+    arriveMs: 0,
+  };
+  const end = await load(
+    nc,
+    (function* () {
+      yield* wide(profiles, startMs);
+      yield s;
+    })(),
+  );
+  const r = run("detect", nats.url, end);
+  printTable([
+    {
+      profiles,
+      "peak open carts": r.peakOpenCarts ?? 0,
+      "peak open sessions": r.peakOpenSessions ?? 0,
+      "peak RSS": mib(r.maxRssMiB),
+      "events/s": end / (r.ms / 1000),
+      goal: "< 1024 MiB",
+    },
+  ]);
+  await nc.close();
+}
+process.exit(0);
