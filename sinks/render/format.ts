@@ -55,13 +55,25 @@ function numberFormat(locale: string, options: Intl.NumberFormatOptions, key: st
   );
 }
 
+// Prices recur across emails (the same products, the same locales): remember formatted amounts, bounded.
+const moneyStrings = new Map<string, string>();
+const MAX_MONEY_STRINGS = 50_000;
+
 /** A currency amount in the locale's style; "" when the amount is missing. Unknown currency: "12.00 XYZ". */
 export function formatMoney(amount: unknown, currency: unknown, locale: string): string {
   const n = toNumber(amount);
   if (n === undefined) return "";
-  const code = typeof currency === "string" ? currency.toUpperCase() : "";
-  if (!/^[A-Z]{3}$/.test(code)) return numberFormat(locale, {}, "num").format(n);
-  return numberFormat(locale, { style: "currency", currency: code }, `cur|${code}`).format(n);
+  const key = `${locale}|${typeof currency === "string" ? currency : ""}|${n}`;
+  let out = moneyStrings.get(key);
+  if (out === undefined) {
+    const code = typeof currency === "string" ? currency.toUpperCase() : "";
+    out = /^[A-Z]{3}$/.test(code)
+      ? numberFormat(locale, { style: "currency", currency: code }, `cur|${code}`).format(n)
+      : numberFormat(locale, {}, "num").format(n);
+    if (moneyStrings.size >= MAX_MONEY_STRINGS) moneyStrings.clear();
+    moneyStrings.set(key, out);
+  }
+  return out;
 }
 
 /** A plain number in the locale's style (grouping, decimal mark); "" when missing. */

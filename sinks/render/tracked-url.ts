@@ -59,15 +59,38 @@ function keyOf(pair: string): string {
   }
 }
 
+// Product links recur across emails; only nudge_send differs. Cache the rest, bounded.
+const prefixes = new Map<string, { prefix: string; hash: string } | null>();
+const MAX_PREFIXES = 20_000;
+
 /** An http(s) URL with tracking parameters appended; existing query pairs and fragment are kept as written. */
 export function trackedUrl(raw: unknown, opts: TrackedUrlOptions): string {
-  const base = parseBase(opts.base);
+  const t = opts.track === false ? undefined : opts.tracking;
+  if (t === undefined)
+    return (parseHttp(raw, parseBase(opts.base)?.href) ?? parseBase(opts.base))?.href ?? "";
+  const key = `${typeof raw === "string" ? raw : ""}\n${opts.base}\n${t.campaign}\n${opts.content ?? ""}`;
+  let entry = prefixes.get(key);
+  if (entry === undefined) {
+    entry = trackedPrefix(raw, opts.base, t.campaign, opts.content);
+    if (prefixes.size >= MAX_PREFIXES) prefixes.clear();
+    prefixes.set(key, entry);
+  }
+  return entry === null ? "" : `${entry.prefix}${encodeURIComponent(t.sendId)}${entry.hash}`;
+}
+
+/** Everything of the tracked URL but the send id's value: "https://…?k=v&utm_…&nudge_send=", and "#fragment". */
+function trackedPrefix(
+  raw: unknown,
+  baseUrl: string,
+  campaign: string,
+  content: string | undefined,
+): { prefix: string; hash: string } | null {
+  const base = parseBase(baseUrl);
   const u = parseHttp(raw, base?.href) ?? base;
-  if (u === undefined) return "";
-  if (opts.track === false || opts.tracking === undefined) return u.href;
-  let extra = `utm_source=nudge&utm_medium=email&utm_campaign=${encodeURIComponent(opts.tracking.campaign)}`;
-  if (opts.content) extra += `&utm_content=${encodeURIComponent(opts.content)}`;
-  extra += `&nudge_send=${encodeURIComponent(opts.tracking.sendId)}`;
+  if (u === undefined) return null;
+  let extra = `utm_source=nudge&utm_medium=email&utm_campaign=${encodeURIComponent(campaign)}`;
+  if (content) extra += `&utm_content=${encodeURIComponent(content)}`;
+  extra += "&nudge_send=";
   // Keep the shop's own pairs byte for byte (re-serialising could change their encoding); replace ours.
   const { href, search, hash } = u;
   // Cut at "#", then at "?": "https://x/?#a" has an empty search, "https://x/y#a?b" a "?" in its fragment.
@@ -83,5 +106,5 @@ export function trackedUrl(raw: unknown, opts: TrackedUrlOptions): string {
           .split("&")
           .filter((p) => p !== "" && !TRACKING_KEYS.has(keyOf(p)));
   kept.push(extra);
-  return `${head}?${kept.join("&")}${hash}`;
+  return { prefix: `${head}?${kept.join("&")}`, hash };
 }
