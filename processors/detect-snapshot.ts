@@ -77,16 +77,16 @@ export function restoreDetectState(json: unknown): DetectState {
   for (const { tsMs, event } of snap.pending) s.pending.push(tsMs, pendingTie(event), event);
   for (const [bucket, ids] of snap.seen) for (const id of ids) rememberId(s.seen, id, bucket * BUCKET_MS);
   for (const [pid, { cart, session }] of snap.profiles) {
-    const p: ProfileState = { cart, session, cartQueuedMs: null, sessionQueuedMs: null };
+    const p: ProfileState = { profileId: pid, cart, session, cartQueuedMs: null, sessionQueuedMs: null };
     if (session) {
       s.openSessions += 1;
-      s.sessionTimers.push(session.closeMs, pid, pid);
+      s.sessionTimers.push(session.closeMs, pid, p);
       p.sessionQueuedMs = session.closeMs;
     }
     if (cart) {
       if (cart.windowStartMs === null) s.firedCarts += 1;
       else s.openCarts += 1;
-      s.cartTimers.push(cart.timerMs, pid, pid);
+      s.cartTimers.push(cart.timerMs, pid, p);
       p.cartQueuedMs = cart.timerMs;
     }
     if (cart || session) s.profiles.set(pid, p);

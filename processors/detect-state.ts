@@ -7,6 +7,7 @@ import { initialWatermark, type Watermark } from "./watermark.ts";
 
 /** What detection keeps for one profile: only while a cart or a session exists. */
 export interface ProfileState {
+  profileId: string;
   cart: CartState | undefined;
   session: SessionState | undefined;
   /** Time of this profile's entry in the cart / session timer queue, null when none is queued. */
@@ -23,9 +24,12 @@ export interface DetectState {
   profiles: Map<string, ProfileState>;
   /** Accepted events ordered by (time, pendingTie), applied once the watermark passes them. */
   pending: TimeQueue<ShopEvent>;
-  /** Profile ids keyed by cart / session timer time (lazy: stale entries are skipped). */
-  cartTimers: TimeQueue<string>;
-  sessionTimers: TimeQueue<string>;
+  /**
+   * Profiles keyed by cart / session timer time (lazy: stale entries are skipped). They hold the
+   * profile object itself, sparing a Map lookup per timer; a dropped profile's queued times are reset.
+   */
+  cartTimers: TimeQueue<ProfileState>;
+  sessionTimers: TimeQueue<ProfileState>;
   seen: SeenIds;
   /** Carts with a pending deadline, carts kept after firing, open sessions. */
   openCarts: number;

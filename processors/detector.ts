@@ -122,13 +122,13 @@ function advance(state: DetectState, wm: number, opts: DetectOptions): Trigger[]
     const tb = sessionTimers.peekTime();
     let fired: Trigger | undefined;
     if (tc <= te && tc <= tb) {
-      const pid = tc < wm ? cartTimers.pop() : undefined;
-      if (pid === undefined) break;
-      fired = onCartTimer(state, pid, tc, opts);
+      const p = tc < wm ? cartTimers.pop() : undefined;
+      if (p === undefined) break;
+      fired = onCartTimer(state, p, tc, opts);
     } else if (tb <= te) {
-      const pid = tb < wm ? sessionTimers.pop() : undefined;
-      if (pid === undefined) break;
-      fired = onSessionTimer(state, pid, tb, opts);
+      const p = tb < wm ? sessionTimers.pop() : undefined;
+      if (p === undefined) break;
+      fired = onSessionTimer(state, p, tb, opts);
     } else {
       const event = te < wm ? pending.pop() : undefined;
       if (event === undefined) break;
@@ -158,7 +158,7 @@ function applyEvent(state: DetectState, event: ShopEvent, tsMs: number, opts: De
   const pid = event.profileId;
   let p = state.profiles.get(pid);
   const known = p !== undefined;
-  p ??= { cart: undefined, session: undefined, cartQueuedMs: null, sessionQueuedMs: null };
+  p ??= { profileId: pid, cart: undefined, session: undefined, cartQueuedMs: null, sessionQueuedMs: null };
   if (enabled(opts, "cart_abandoned")) {
     const before = p.cart;
     const wasOpen = before !== undefined && before.windowStartMs !== null;
@@ -174,60 +174,66 @@ function applyEvent(state: DetectState, event: ShopEvent, tsMs: number, opts: De
     p.session = browseOnEvent(p.session, event, tsMs, opts);
     state.openSessions += Number(p.session !== undefined) - Number(wasOpen);
   }
-  settle(state, pid, p, known);
+  settle(state, p, known);
 }
 
 /** Queues the profile's timers that are not queued yet, and drops the profile when it holds nothing. */
-function settle(state: DetectState, pid: string, p: ProfileState, known: boolean): void {
+function settle(state: DetectState, p: ProfileState, known: boolean): void {
   if (p.cart === undefined && p.session === undefined) {
-    if (known) state.profiles.delete(pid);
+    if (known) state.profiles.delete(p.profileId);
+    // entries still queued for this object are stale from now on (a new object may take its place)
+    p.cartQueuedMs = null;
+    p.sessionQueuedMs = null;
     return;
   }
-  if (!known) state.profiles.set(pid, p);
+  if (!known) state.profiles.set(p.profileId, p);
   if (p.cart !== undefined && (p.cartQueuedMs === null || p.cart.timerMs < p.cartQueuedMs)) {
-    state.cartTimers.push(p.cart.timerMs, pid, pid);
+    state.cartTimers.push(p.cart.timerMs, p.profileId, p);
     p.cartQueuedMs = p.cart.timerMs;
   }
   if (p.session !== undefined && (p.sessionQueuedMs === null || p.session.closeMs < p.sessionQueuedMs)) {
-    state.sessionTimers.push(p.session.closeMs, pid, pid);
+    state.sessionTimers.push(p.session.closeMs, p.profileId, p);
     p.sessionQueuedMs = p.session.closeMs;
   }
 }
 
-function onCartTimer(state: DetectState, pid: string, t: number, opts: DetectOptions): Trigger | undefined {
-  const p = state.profiles.get(pid);
-  if (p === undefined || p.cartQueuedMs !== t) return undefined; // stale entry
+function onCartTimer(
+  state: DetectState,
+  p: ProfileState,
+  t: number,
+  opts: DetectOptions,
+): Trigger | undefined {
+  if (p.cartQueuedMs !== t) return undefined; // stale entry
   p.cartQueuedMs = null;
   const cart = p.cart;
   let trigger: Trigger | undefined;
   if (cart !== undefined && cart.timerMs <= t) {
     const wasOpen = cart.windowStartMs !== null;
     let after: typeof cart | undefined;
-    [after, trigger] = cartOnTimer(cart, pid, opts.cartTtlMs ?? DEFAULT_CART_TTL_MS);
+    [after, trigger] = cartOnTimer(cart, p.profileId, opts.cartTtlMs ?? DEFAULT_CART_TTL_MS);
     p.cart = after;
     state.openCarts -= Number(wasOpen);
     state.firedCarts += Number(after !== undefined) - Number(!wasOpen);
   }
-  settle(state, pid, p, true);
+  settle(state, p, true);
   return trigger;
 }
 
 function onSessionTimer(
   state: DetectState,
-  pid: string,
+  p: ProfileState,
   t: number,
   opts: DetectOptions,
 ): Trigger | undefined {
-  const p = state.profiles.get(pid);
-  if (p === undefined || p.sessionQueuedMs !== t) return undefined; // stale entry
+  if (p.sessionQueuedMs !== t) return undefined; // stale entry
   p.sessionQueuedMs = null;
   const session = p.session;
   let trigger: Trigger | undefined;
   if (session !== undefined && session.closeMs <= t) {
-    trigger = browseOnTimer(session, pid, opts);
+    trigger = browseOnTimer(session, p.profileId, opts);
     p.session = undefined;
     state.openSessions -= 1;
   }
-  settle(state, pid, p, true);
+  settle(state, p, true);
   return trigger;
 }
