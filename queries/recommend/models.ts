@@ -10,6 +10,12 @@ const BUILD: ReadonlyMap<ModelName, string> = new Map(
   MODELS.map((m) => [m, loadSql(new URL(`./models/${m}.sql`, import.meta.url))]),
 );
 
+/** Shared inputs, computed once per rebuild into temp tables `model_input_<name>`. */
+const INPUTS = ["seen", "bought", "carted"] as const;
+const INPUT_SQL: ReadonlyMap<string, string> = new Map(
+  INPUTS.map((i) => [i, loadSql(new URL(`./models/input_${i}.sql`, import.meta.url))]),
+);
+
 const DAY_MS = 86_400_000;
 
 export interface RefreshOptions {
@@ -35,6 +41,8 @@ export interface RefreshStats {
   /** Wall time of the whole rebuild (build + swap), ms. */
   readonly ms: number;
   readonly rows: Readonly<Record<ModelName, number>>;
+  /** Wall time of each step (shared inputs, then each model), ms. */
+  readonly steps: Readonly<Record<string, number>>;
 }
 
 /**
@@ -72,11 +80,25 @@ export async function refreshModelsOn(conn: DuckDBConnection, opts: RefreshOptio
   await execute(conn, sql`CREATE SCHEMA IF NOT EXISTS ${sql.ident(schema)}`);
   await conn.run("BEGIN TRANSACTION");
   try {
+    const steps: Record<string, number> = {};
+    let mark = performance.now();
+    const step = (name: string) => {
+      steps[name] = performance.now() - mark;
+      mark = performance.now();
+    };
+    for (const [name, text] of INPUT_SQL) {
+      await execute(
+        conn,
+        sql`CREATE OR REPLACE TEMP TABLE ${sql.ident(`model_input_${name}`)} AS ${sql.file(text, params)}`,
+      );
+      step(`input_${name}`);
+    }
     for (const [name, text] of BUILD) {
       await execute(
         conn,
         sql`CREATE OR REPLACE TABLE ${table(`model_${name}`)} AS ${sql.file(text, params)}`,
       );
+      step(`model_${name}`);
     }
     const rows = await countRows(conn, schema);
     await execute(
@@ -85,8 +107,10 @@ export async function refreshModelsOn(conn: DuckDBConnection, opts: RefreshOptio
         SELECT ${opts.now}::TIMESTAMPTZ AS built_at, ${since}::TIMESTAMPTZ AS since,
           ${Math.round(performance.now() - started)}::INTEGER AS build_ms`,
     );
+    for (const name of INPUTS)
+      await execute(conn, sql`DROP TABLE ${sql.ident("temp")}.${sql.ident(`model_input_${name}`)}`);
     await conn.run("COMMIT");
-    return { builtAt: opts.now, since, ms: performance.now() - started, rows };
+    return { builtAt: opts.now, since, ms: performance.now() - started, rows, steps };
   } catch (err) {
     await conn.run("ROLLBACK");
     throw err;

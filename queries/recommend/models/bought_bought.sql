@@ -1,16 +1,8 @@
 -- model_bought_bought(a, b, shoppers): how many distinct shoppers bought both products (a <> b)
--- in [$since, $now). Capped at $max_items products per shopper.
--- Each product keeps only its $max_neighbours strongest partners.
-WITH bought AS (
-  SELECT profile_id, product_id
-  FROM purchase_items
-  WHERE ts >= $since AND ts < $now
-  GROUP BY profile_id, product_id
-  QUALIFY row_number() OVER (PARTITION BY profile_id ORDER BY max(ts) DESC, product_id) <= $max_items
-)
+-- in the window; same pruning as model_viewed_viewed.
 SELECT x.product_id AS a, y.product_id AS b, count(*)::INTEGER AS shoppers
-FROM bought x
-JOIN bought y ON x.profile_id = y.profile_id AND x.product_id <> y.product_id
+FROM model_input_bought x
+JOIN model_input_bought y ON x.profile_id = y.profile_id AND x.product_id <> y.product_id
 GROUP BY x.product_id, y.product_id
 HAVING count(*) >= $min_shoppers
 QUALIFY row_number() OVER (PARTITION BY x.product_id ORDER BY count(*) DESC, y.product_id) <= $max_neighbours
