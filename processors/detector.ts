@@ -12,15 +12,18 @@ export { type DetectState, type DetectStats, detectStats, initialDetectState } f
 /**
  * Detection: cart and browse abandonment in event time (DESIGN.md "Detection semantics"), as one
  * pure function `detect(state, input, opts) → [state, output]`: no clock, no I/O. For speed it
- * MUTATES the state it is given and returns that same object; snapshot it to keep a copy.
+ * MUTATES the state it is given and returns that same object (keep a copy with
+ * `JSON.stringify(snapshotDetectState(state))`), and outputs are read-only (empty ones are shared).
  *
  * - Watermark (watermark.ts): max event time seen − lateness; a `tick` moves it on with the wall
  *   clock while the stream is idle. An event with `tsMs < watermark` is `late`: output, state unchanged.
+ *   Send ticks only while the consumer is caught up (or derive them from the log), so that a replay
+ *   sees the same watermarks; events may carry their arrival `wallMs` to anchor the idle clock exactly.
  * - A repeated event id is dropped and counted (`duplicates`), checked before lateness. Ids are
  *   remembered until the watermark is `lateness` past their minute; an older repeat counts as late.
  * - Accepted events wait in a queue until the watermark passes them, then are applied in
- *   (event time, views first, event id) order; a timer (deadline, session close) fires once the watermark passes
- *   its time, before any event at the same time. So every input order within lateness gives the
+ *   (event time, views first, event id) order; a timer (deadline, session close) fires once the
+ *   watermark passes its time, before any event at the same time. So every input order within lateness gives the
  *   same triggers, and the triggers come out in (fire time, profileId, kind) order overall: a call
  *   fires exactly what is due before the new watermark, and each call's triggers are sorted.
  * - Cart rules: cart.ts; browse rules: browse.ts. profile_update is ignored (but deduped, and late

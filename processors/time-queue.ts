@@ -3,6 +3,8 @@
  * Detection keeps its buffered events and its timers in these: most pushes arrive in time order,
  * which makes a push O(1) on average.
  *
+ * (The `as` casts below only undo noUncheckedIndexedAccess on indices the heap keeps in bounds.)
+ *
  * @example
  * const q = new TimeQueue<string>(); q.push(5, "b", "x"); q.push(5, "a", "y"); q.pop(); // "y"
  */

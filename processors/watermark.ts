@@ -15,7 +15,10 @@
  * watermark never passes an event that is within lateness of the newest one.
  *
  * @example
- * const w = initialWatermark(); observeEventTime(w, 10_000, 300_000); // w.watermarkMs === -Infinity → max(−∞, 10_000 − 300_000)
+ * const w = initialWatermark();
+ * observeEventTime(w, 100 * MIN, 5 * MIN); // 95 min: max event time − lateness
+ * observeWallTime(w, wall0, 5 * MIN);      // first tick after the event: anchors, no change
+ * observeWallTime(w, wall0 + 10 * MIN, 5 * MIN); // 105 min: the stream was idle 10 minutes
  */
 export interface Watermark {
   watermarkMs: number;
