@@ -8,3 +8,4 @@
 
 export * from "./delivery/index.ts";
 export * from "./render/index.ts";
+export * from "./campaigns/index.ts";
