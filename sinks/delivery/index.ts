@@ -26,3 +26,4 @@ export * from "./store.ts";
 export * from "./token-bucket.ts";
 export * from "./trigger-request.ts";
 export * from "./unsubscribe-token.ts";
+export * from "./worker-dispatcher.ts";
