@@ -15,7 +15,8 @@ import {
   startNats,
 } from "../ingest/index.ts";
 import { type Processors, startProcessors } from "../processors/index.ts";
-import { createRenderer, type RunningEmailSink, startEmailSink } from "../sinks/index.ts";
+import { openSegmentRunner } from "../queries/index.ts";
+import { createCampaigns, createRenderer, type RunningEmailSink, startEmailSink } from "../sinks/index.ts";
 
 /** The parts `nudge run` can host; `--only` picks some. */
 export const PARTS = ["history", "processors", "email", "api"] as const;
@@ -103,14 +104,25 @@ export async function startHost(
     stoppers.push(() => host.processors?.stop());
     host.processors.done.catch((err: unknown) => logger.error({ err }, "processors stopped"));
   }
+  const renderer = createRenderer({ templatesDir: config.TEMPLATES_DIR });
   if (parts.has("email")) {
-    const renderer = createRenderer({ templatesDir: config.TEMPLATES_DIR });
     host.email = await startEmailSink({ nc, db, config, renderer, logger });
     stoppers.push(() => host.email?.stop());
     logger.info({ part: "email", smtp: config.SMTP_URL ? "smtp" : "outbox" }, "email sink started");
   }
   if (parts.has("api")) {
-    host.api = await startApiServer({ config, nc, db });
+    // Campaign runs and API-triggered sends go through this process's email sink.
+    const campaigns = host.email
+      ? await createCampaigns({
+          nc,
+          db,
+          config,
+          sink: host.email.sink,
+          runner: await openSegmentRunner(db, { dir: config.SEGMENTS_DIR }),
+          renderer,
+        })
+      : undefined;
+    host.api = await startApiServer({ config, nc, db, services: campaigns ? { campaigns } : {} });
     stoppers.push(() => host.api?.stop());
     logger.info({ part: "api", url: host.api.url }, "API listening");
   }
