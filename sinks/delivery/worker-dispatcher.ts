@@ -34,7 +34,7 @@ export function workerDispatcher(opts: WorkerDispatcherOptions): Dispatcher & { 
   let nextId = 0;
   let scheduled = false;
   const lanes: Lane[] = [];
-  Array.from({ length: Math.max(1, opts.threads) }, () => {
+  for (let i = 0; i < Math.max(1, opts.threads); i++) {
     const worker = new Worker(new URL("./dispatch-worker.mjs", import.meta.url), {
       workerData: {
         templatesDir: opts.templatesDir,
@@ -63,7 +63,7 @@ export function workerDispatcher(opts: WorkerDispatcherOptions): Dispatcher & { 
     worker.on("error", (err) => fail(`worker failed: ${String(err)}`));
     worker.on("exit", (code) => fail(`worker exited (${code})`));
     lanes.push(lane);
-  });
+  }
   const flush = () => {
     scheduled = false;
     for (const lane of lanes) {
