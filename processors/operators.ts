@@ -28,7 +28,8 @@ export interface DetectOperatorOptions extends DetectOptions {
 
 /**
  * The detector as an operator: one `detect` state per subscription, fed with the source's events
- * (stamped with `scheduler.now()` as arrival time) and with idle ticks every `idleAdvanceMs`.
+ * (stamped with `scheduler.now()` as arrival time) and with a tick every `idleAdvanceMs` in which
+ * no event arrived (so a lone cart on a quiet stream still fires).
  * Emits every non-empty DetectOutput (triggers, late events, duplicates).
  *
  * @example
@@ -45,10 +46,18 @@ export function detectOutputs(opts: DetectOperatorOptions): OperatorFunction<Tim
         if (out.triggers.length > 0 || out.late.length > 0 || out.duplicates > 0) subscriber.next(out);
       };
       const step = (input: DetectInput) => emit(detect(state, input, opts));
-      const tick = () => step({ type: "tick", wallMs: scheduler.now() });
+      // Idle ticks only: while events flow they drive the watermark, so a replay sees the same watermarks.
+      let arrived = false;
+      const tick = () => {
+        if (arrived) arrived = false;
+        else step({ type: "tick", wallMs: scheduler.now() });
+      };
       const ticks = interval(period, scheduler).subscribe(tick);
       const sub = source.subscribe({
-        next: ({ event, tsMs }) => step({ type: "event", event, tsMs, wallMs: scheduler.now() }),
+        next: ({ event, tsMs }) => {
+          arrived = true;
+          step({ type: "event", event, tsMs, wallMs: scheduler.now() });
+        },
         error: (err) => subscriber.error(err),
         complete: () => {
           ticks.unsubscribe();

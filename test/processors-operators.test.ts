@@ -111,6 +111,25 @@ describe("operators (marbles)", () => {
     });
   });
 
+  it("ticks pause while events flow, so slow out-of-order input within lateness is not late", () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      // one event a minute of wall time, each a minute older in event time: all within lateness 5m.
+      // Ticks during the flow would have moved the watermark a minute per tick and made e late.
+      const src = cold("a 59s b 59s c 59s d 59s e|", {
+        a: add(10, "x"),
+        b: view(9, "v"),
+        c: view(8, "v"),
+        d: view(7, "v"),
+        e: add(6, "y"),
+      });
+      const out = src.pipe(
+        detectOutputs({ ...OPTS, idleAdvanceMs: MIN, flushOnComplete: true }),
+        map((x) => `${x.triggers.map(brief).join(" / ")}|late ${x.late.length}`),
+      );
+      expectObservable(out).toBe("236005ms (x|)", { x: "cart p1 at 130 [6..10] yx1,xx1|late 0" });
+    });
+  });
+
   it("keeps one state per subscription", () => {
     scheduler().run(({ cold, expectObservable }) => {
       const src = cold("a|", { a: add(0, "a") });
