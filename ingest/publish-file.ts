@@ -4,7 +4,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { NudgeError } from "./errors.ts";
 import { lineMessage, type OutMsg, publishMany } from "./publisher.ts";
 
-export interface PublishFileStats {
+export interface PublishStats {
   lines: number;
   published: number;
   duplicates: number;
@@ -13,29 +13,19 @@ export interface PublishFileStats {
 }
 
 /**
- * Publishes an NDJSON file line by line (one event per line, valid or not: ingest dead-letters the
- * bad ones), in windows, awaiting every PubAck. `onProgress` is called after each window.
+ * Publishes a stream of messages in windows, awaiting every PubAck; `onProgress` after each window.
  *
- * @example await publishFile(nc, "./data/shop/events.ndjson", { onProgress: (s) => bar.update(s.lines) });
+ * @example await publishStream(nc, shopMessages(shop), { onProgress: (s) => bar.update(s.lines) });
  */
-export async function publishFile(
+export async function publishStream(
   nc: NatsConnection,
-  file: string,
-  opts: { batch?: number; onProgress?: (s: PublishFileStats) => void } = {},
-): Promise<PublishFileStats> {
-  const stats: PublishFileStats = { lines: 0, published: 0, duplicates: 0, failed: 0, lastSeq: 0 };
-  const stream = createReadStream(file, "utf8");
-  const opened = new Promise<void>((resolve, reject) => {
-    stream.once("open", () => resolve());
-    stream.once("error", (err) =>
-      reject(new NudgeError("NUDGE_ERR_LOAD_FILE", `cannot read ${file}: ${err.message}`)),
-    );
-  });
-  await opened;
+  msgs: Iterable<OutMsg> | AsyncIterable<OutMsg>,
+  opts: { batch?: number; onProgress?: (s: PublishStats) => void } = {},
+): Promise<PublishStats> {
+  const stats: PublishStats = { lines: 0, published: 0, duplicates: 0, failed: 0, lastSeq: 0 };
   let pending: OutMsg[] = [];
   const flush = async () => {
-    const results = await publishMany(nc, pending);
-    for (const r of results) {
+    for (const r of await publishMany(nc, pending)) {
       if (!r.ok) stats.failed++;
       else if (r.duplicate) stats.duplicates++;
       else {
@@ -46,12 +36,38 @@ export async function publishFile(
     pending = [];
     opts.onProgress?.(stats);
   };
-  for await (const line of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
-    if (line.trim() === "") continue;
+  for await (const m of msgs) {
     stats.lines++;
-    pending.push(lineMessage(line));
+    pending.push(m);
     if (pending.length >= (opts.batch ?? 20_000)) await flush();
   }
   if (pending.length > 0) await flush();
   return stats;
+}
+
+async function* fileMessages(file: string): AsyncGenerator<OutMsg> {
+  const stream = createReadStream(file, "utf8");
+  await new Promise<void>((resolve, reject) => {
+    stream.once("open", () => resolve());
+    stream.once("error", (err) =>
+      reject(new NudgeError("NUDGE_ERR_LOAD_FILE", `cannot read ${file}: ${err.message}`)),
+    );
+  });
+  for await (const line of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line.trim() !== "") yield lineMessage(line);
+  }
+}
+
+/**
+ * Publishes an NDJSON file line by line (one event per line, valid or not: ingest dead-letters the
+ * bad ones); the subject comes from each line's body.
+ *
+ * @example await publishFile(nc, "./data/shop/events.ndjson");
+ */
+export function publishFile(
+  nc: NatsConnection,
+  file: string,
+  opts: { batch?: number; onProgress?: (s: PublishStats) => void } = {},
+): Promise<PublishStats> {
+  return publishStream(nc, fileMessages(file), opts);
 }

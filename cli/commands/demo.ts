@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import pino from "pino";
-import { generateShop, loadConfig, loadDir, publishFile, writeShop } from "../../ingest/index.ts";
+import {
+  generateShop,
+  loadConfig,
+  loadDir,
+  publishStream,
+  shopMessages,
+  writeShop,
+} from "../../ingest/index.ts";
 import { findOrStartNats, startHost } from "../host.ts";
 
 interface DemoOpts {
@@ -82,7 +89,8 @@ export function register(program: Command): void {
         });
         bar.start(files.events.lines, 0, { rate: 0 });
         const tp = performance.now();
-        const pub = await publishFile(host.nc, files.events.file, {
+        // From the generator rather than the file, so lines meant for a wrong subject keep it.
+        const pub = await publishStream(host.nc, shopMessages(shop), {
           onProgress: (s) =>
             bar.update(s.lines, { rate: Math.round(s.lines / ((performance.now() - tp) / 1000)) }),
         });
