@@ -145,22 +145,20 @@ const mib = (n: number) => `${n.toFixed(0)} MiB`;
   await provision(nc);
   const profiles = 1_000_000;
   const startMs = Date.UTC(2026, 10, 1);
-  const s = {
-    event: {
-      id: "w-end",
-      type: "product_view",
-      profileId: "wide-end",
-      productId: "sku-0",
-      ts: new Date(startMs + 30 * 1_440 * MIN).toISOString(),
-    } as ShopEvent,
-    tsMs: 0,
-    arriveMs: 0,
+  // A last view 6 minutes on applies every buffered event (lateness 5m) before any 2h deadline: at the
+  // end all 200k carts are open, so the end of the run is its peak.
+  const last: ShopEvent = {
+    id: "w-last",
+    type: "product_view",
+    profileId: "wide-last",
+    productId: "sku-0",
+    ts: new Date(startMs + 66 * MIN).toISOString(),
   };
   const end = await load(
     nc,
     (function* () {
       yield* wide(profiles, startMs);
-      yield s;
+      yield { event: last, tsMs: 0, arriveMs: 0 };
     })(),
   );
   const r = run("detect", nats.url, end);
