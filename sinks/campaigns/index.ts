@@ -56,3 +56,7 @@ export async function createCampaigns(deps: {
       ),
   });
 }
+
+// Journeys and the campaign scheduler (helper A2).
+export * from "./journeys/index.ts";
+export * from "./scheduler.ts";

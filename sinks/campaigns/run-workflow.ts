@@ -16,7 +16,7 @@ import {
 } from "./workflow-sql.ts";
 
 /** The exact count at one step or branch of a run. */
-export interface StepCount {
+export type StepCount = {
   name: string;
   kind: PlannedStep["kind"];
   /** Rows leaving the step (profiles × entities once enriched). */
@@ -26,7 +26,7 @@ export interface StepCount {
   /** Messages a send step sends: one per profile, or one per distinct entity key. */
   messages?: number;
   template?: string;
-}
+};
 
 /** The audience's SQL text: a stored segment's file, or the inline SQL. */
 export async function audienceSql(runner: SegmentRunner, audience: Audience): Promise<string> {

@@ -9,7 +9,7 @@ import type { EmailContent } from "../render/index.ts";
 import type { Campaign, Step } from "./definition.ts";
 import { countWorkflow, type StepCount, sendRows } from "./run-workflow.ts";
 
-export interface CampaignRun {
+export type CampaignRun = {
   id: string;
   campaign: string;
   dryRun: boolean;
@@ -19,7 +19,7 @@ export interface CampaignRun {
   startedAt: string;
   finishedAt?: string;
   error?: string;
-}
+};
 
 export interface CampaignServiceDeps {
   campaigns: Map<string, Campaign>;

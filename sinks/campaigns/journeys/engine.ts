@@ -1,0 +1,386 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Subscription } from "rxjs";
+import {
+  type Config,
+  consumeStream,
+  decodeEvent,
+  messageOf,
+  openBucket,
+  type StreamMsg,
+} from "../../../ingest/index.ts";
+import { Trigger } from "../../../processors/index.ts";
+import type { SegmentRunner } from "../../../queries/index.ts";
+import { AckTracker } from "../../delivery/ack-tracker.ts";
+import { type Clock, systemClock } from "../../delivery/clock.ts";
+import type { EmailSink } from "../../delivery/email-sink.ts";
+import { retryDelay } from "../../delivery/retry.ts";
+import { requestFromTrigger } from "../../delivery/trigger-request.ts";
+import type { Campaign } from "../definition.ts";
+import { runCondition } from "./condition.ts";
+import { EventClock } from "./event-clock.ts";
+import {
+  afterCondition,
+  afterWait,
+  decideEntry,
+  end,
+  type Journey,
+  type JourneyInstance,
+  nextAction,
+} from "./instance.ts";
+import { instanceKey, JourneyStore } from "./instance-store.ts";
+
+export interface JourneyLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface JourneyDeps {
+  nc: NatsConnection;
+  config: Pick<Config, "LATENESS" | "IDLE_ADVANCE" | "MAX_IN_FLIGHT">;
+  sink: Pick<EmailSink, "submit">;
+  /** Conditions run here (the segment sandbox). */
+  runner: SegmentRunner;
+  /** Every campaign; the engine runs the `journey` ones. */
+  campaigns: Iterable<Campaign>;
+  /** Wall clock: idle ticks every IDLE_ADVANCE. Default: the system clock. */
+  clock?: Clock;
+  logger?: JourneyLogger;
+}
+
+export interface JourneyStats {
+  triggers: number;
+  /** Triggers of kinds without a journey, sent as the plain reminder. */
+  defaultSends: number;
+  entered: number;
+  refused: Record<string, number>;
+  sends: Record<string, number>;
+  ended: Record<string, number>;
+  active: number;
+  /** Event time now (ms), or null before the first event. */
+  eventTime: number | null;
+  triggersSeq: number;
+  eventsSeq: number;
+}
+
+export interface RunningJourneys {
+  stats(): JourneyStats;
+  /** The stored instance of a profile in a journey. */
+  instance(journey: string, profileId: string): Promise<JourneyInstance | undefined>;
+  /** Stops consuming, finishes work in hand, checkpoints. */
+  stop(): Promise<void>;
+}
+
+const bump = (r: Record<string, number>, k: string) => {
+  r[k] = (r[k] ?? 0) + 1;
+};
+const LAST_EXIT_LIMIT = 100_000;
+
+/**
+ * Starts the journey engine: consumes TRIGGERS (durable `journeys`) and EVENTS (durable
+ * `journeys-events`, for exits and the event-time clock). A trigger whose kind has a journey starts
+ * an instance for its profile (entry rules in `decideEntry`); its steps run in order — send through
+ * the email sink (the first send keyed by the trigger id, the same key as the plain reminder), wait
+ * in event time, condition in the segment sandbox, exit. An exit event (per `exitOn`) ends an
+ * instance at any point. Triggers of kinds with no journey get the plain reminder
+ * (`requestFromTrigger`), so the email sink can run with `consumeTriggers: false` beside this.
+ * State and both positions live in KV `nudge_journeys`; a restart resumes where it stopped.
+ *
+ * @example
+ * const journeys = await startJourneys({ nc, config, sink, runner, campaigns: loadCampaigns(dir).values() });
+ */
+export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys> {
+  const { nc, config, sink, runner, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const store = new JourneyStore(await openBucket(nc, "journeys"));
+  const journeys = [...deps.campaigns].filter((c): c is Journey => c.kind === "journey");
+  const byName = new Map(journeys.map((j) => [j.name, j]));
+  const stats: JourneyStats = {
+    triggers: 0,
+    defaultSends: 0,
+    entered: 0,
+    refused: {},
+    sends: {},
+    ended: {},
+    active: 0,
+    eventTime: null,
+    triggersSeq: await store.triggersSeq(),
+    eventsSeq: 0,
+  };
+  const pos = await store.eventsPosition();
+  stats.eventsSeq = pos.seq;
+  const time = new EventClock(config.LATENESS, pos);
+  let savedEventsSeq = pos.seq;
+
+  /** Active instances by key, and the keys of each profile (for exits). */
+  const active = new Map<string, JourneyInstance>();
+  const byProfile = new Map<string, Set<string>>();
+  /** Latest exit-event time per profile and type, for triggers consumed after the exit event. */
+  const lastExit = new Map<string, number>();
+  let nextDue = Number.POSITIVE_INFINITY;
+
+  const track = (inst: JourneyInstance) => {
+    const key = instanceKey(inst.journey, inst.profileId);
+    if (inst.status !== "active") {
+      active.delete(key);
+      byProfile.get(inst.profileId)?.delete(key);
+      if (byProfile.get(inst.profileId)?.size === 0) byProfile.delete(inst.profileId);
+    } else {
+      active.set(key, inst);
+      byProfile.set(inst.profileId, (byProfile.get(inst.profileId) ?? new Set()).add(key));
+      if (inst.waitUntil !== undefined && inst.waitUntil < nextDue) nextDue = inst.waitUntil;
+    }
+    stats.active = active.size;
+  };
+  for (const inst of await store.active()) if (byName.has(inst.journey)) track(inst);
+
+  // One chain per instance key: a trigger, an exit and a wake-up of the same instance never interleave.
+  const locks = new Map<string, Promise<unknown>>();
+  const withLock = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const prev = locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => {});
+    locks.set(key, tail);
+    void tail.then(() => {
+      if (locks.get(key) === tail) locks.delete(key);
+    });
+    return run;
+  };
+
+  const save = async (inst: JourneyInstance) => {
+    await store.put(inst);
+    track(inst);
+    if (inst.status !== "active") bump(stats.ended, inst.reason ?? inst.status);
+  };
+
+  /** Runs an active instance's steps until it waits or ends. */
+  const advance = async (key: string): Promise<void> => {
+    for (;;) {
+      const inst = active.get(key);
+      const journey = inst && byName.get(inst.journey);
+      if (!inst || !journey) return;
+      const now = time.now();
+      const a = nextAction(inst, journey.steps, now);
+      if (a.type === "send") {
+        const r = await sink.submit({
+          triggerId: a.triggerId,
+          campaign: journey.name,
+          profileId: inst.profileId,
+          template: a.template,
+          items: inst.items,
+          strategy: a.strategy,
+        });
+        const status = r.status === "skipped" && r.reason ? `skipped:${r.reason}` : r.status;
+        bump(stats.sends, status);
+        await save({ ...inst, step: a.step + 1, sends: { ...inst.sends, [a.step]: status } });
+      } else if (a.type === "wait") {
+        if (a.due) await save(afterWait(inst, a.until));
+        else {
+          if (inst.waitUntil !== a.until) await save({ ...inst, waitUntil: a.until });
+          return;
+        }
+      } else if (a.type === "condition") {
+        const ok = await runCondition(runner, a.sql, {
+          profileId: inst.profileId,
+          enteredAt: inst.enteredAt,
+          now: Number.isFinite(now) ? now : inst.baseMs,
+        });
+        await save(afterCondition(inst, ok, a.onFalse, Number.isFinite(now) ? now : inst.baseMs));
+      } else {
+        await save(end(inst, a.status, a.reason, Number.isFinite(now) ? now : inst.baseMs));
+        return;
+      }
+    }
+  };
+
+  /** Wakes every instance whose wait is over at the current event time. */
+  const fireDue = async () => {
+    const now = time.now();
+    if (now < nextDue) return;
+    nextDue = Number.POSITIVE_INFINITY;
+    const due: string[] = [];
+    for (const [key, inst] of active) {
+      if (inst.waitUntil === undefined) continue;
+      if (inst.waitUntil <= now) due.push(key);
+      else if (inst.waitUntil < nextDue) nextDue = inst.waitUntil;
+    }
+    await Promise.all(
+      due.map((key) =>
+        withLock(key, () => advance(key)).catch((err: unknown) => {
+          const w = active.get(key)?.waitUntil;
+          if (w !== undefined && w < nextDue) nextDue = w; // retried on the next tick
+          logger?.error({ err: messageOf(err), key }, "journey step failed, will retry");
+        }),
+      ),
+    );
+  };
+
+  // Events and idle ticks share one serial queue: exits and clock moves happen in stream order.
+  let timeline: Promise<unknown> = Promise.resolve();
+  const serial = (fn: () => Promise<unknown>) => {
+    timeline = timeline.then(fn).catch((err: unknown) => {
+      logger?.error({ err: messageOf(err) }, "journey timeline step failed");
+    });
+    return timeline;
+  };
+  const saveEvents = async () => {
+    if (stats.eventsSeq === savedEventsSeq) return;
+    savedEventsSeq = stats.eventsSeq;
+    await store.saveEventsPosition({ seq: savedEventsSeq, ...time.snapshot() });
+  };
+
+  const exitTypes = new Set<string>(journeys.flatMap((j) => j.exitOn));
+  const handleEvent = async (m: StreamMsg) => {
+    const d = decodeEvent(m.subject, m.data);
+    if (d.ok) {
+      const ev = d.event;
+      if (exitTypes.has(ev.type)) {
+        const lk = `${ev.type}|${ev.profileId}`;
+        if ((lastExit.get(lk) ?? Number.NEGATIVE_INFINITY) < d.tsMs) {
+          if (lastExit.size >= LAST_EXIT_LIMIT) lastExit.delete(lastExit.keys().next().value ?? "");
+          lastExit.set(lk, d.tsMs);
+        }
+        for (const key of [...(byProfile.get(ev.profileId) ?? [])]) {
+          await withLock(key, async () => {
+            const inst = active.get(key);
+            const journey = inst && byName.get(inst.journey);
+            if (!inst || !journey?.exitOn.some((t) => t === ev.type) || d.tsMs < inst.enteredAt) return;
+            await save(end(inst, "exited", ev.type, d.tsMs));
+          });
+        }
+      }
+      if (time.observeEvent(d.tsMs, clock.now())) await fireDue();
+    }
+    stats.eventTime = Number.isFinite(time.now()) ? time.now() : null;
+    stats.eventsSeq = m.seq;
+    m.ack();
+  };
+
+  const handleTrigger = async (t: Trigger) => {
+    stats.triggers++;
+    const matching = journeys.filter((j) => j.trigger === t.kind);
+    if (matching.length === 0) {
+      await sink.submit(requestFromTrigger(t));
+      stats.defaultSends++;
+      return;
+    }
+    for (const journey of matching) {
+      const key = instanceKey(journey.name, t.profileId);
+      await withLock(key, async () => {
+        const existing = active.get(key) ?? (await store.get(key));
+        const lastExitMs = Math.max(
+          ...journey.exitOn.map((type) => lastExit.get(`${type}|${t.profileId}`) ?? Number.NEGATIVE_INFINITY),
+        );
+        const d = decideEntry(journey, t, existing, Number.isFinite(lastExitMs) ? lastExitMs : undefined);
+        if (!d.enter) {
+          bump(stats.refused, d.reason);
+          return;
+        }
+        stats.entered++;
+        await save(d.instance);
+        await advance(key);
+      });
+    }
+  };
+
+  let stopping = false;
+  const inFlight = new Set<Promise<unknown>>();
+  let checkpointing: Promise<unknown> = Promise.resolve();
+  const acks = new AckTracker((seq, ack) => {
+    ack();
+    stats.triggersSeq = seq;
+    checkpointing = checkpointing.then(() => store.saveTriggersSeq(seq)).catch(() => {});
+  });
+  const onTrigger = (m: StreamMsg) => {
+    acks.add(m.seq, m.ack);
+    const parsed = Trigger.safeParse(safeJson(m.data));
+    const work = (async () => {
+      if (!parsed.success) {
+        logger?.warn({ seq: m.seq, error: parsed.error.message }, "not a trigger, skipped");
+        return;
+      }
+      for (let attempt = 1; !stopping; attempt++) {
+        try {
+          await handleTrigger(parsed.data);
+          return;
+        } catch (err) {
+          logger?.error({ err: messageOf(err), trigger: parsed.data.id }, "journey trigger failed, retrying");
+          await systemClock.sleep(retryDelay(attempt, 500, 30_000));
+        }
+      }
+      throw new Error("stopping");
+    })();
+    inFlight.add(work);
+    work.then(
+      () => acks.done(m.seq),
+      () => {},
+    );
+    void work.finally(() => inFlight.delete(work)).catch(() => {});
+  };
+
+  const subs: Subscription[] = [];
+  subs.push(
+    consumeStream(nc, {
+      stream: "EVENTS",
+      durable: "journeys-events",
+      startSeq: pos.seq + 1,
+      maxInFlight: config.MAX_IN_FLIGHT,
+    }).subscribe({
+      next: (m) => void serial(() => handleEvent(m)),
+      error: (err) => logger?.error({ err: messageOf(err) }, "EVENTS consumer (journeys) stopped"),
+    }),
+    consumeStream(nc, {
+      stream: "TRIGGERS",
+      durable: "journeys",
+      startSeq: stats.triggersSeq + 1,
+      maxInFlight: config.MAX_IN_FLIGHT,
+      ackWaitMs: 300_000,
+    }).subscribe({
+      next: onTrigger,
+      error: (err) => logger?.error({ err: messageOf(err) }, "TRIGGERS consumer (journeys) stopped"),
+    }),
+  );
+
+  // Idle ticks: the wall clock moves event time on while the stream is quiet; checkpoint the position.
+  void (async () => {
+    while (!stopping) {
+      await clock.sleep(config.IDLE_ADVANCE);
+      if (stopping) break;
+      void serial(async () => {
+        if (time.observeWall(clock.now())) {
+          stats.eventTime = time.now();
+          await fireDue();
+        }
+        await saveEvents();
+      });
+    }
+  })();
+  logger?.info({ journeys: journeys.map((j) => j.name), active: active.size }, "journeys started");
+
+  return {
+    stats: () => ({
+      ...stats,
+      refused: { ...stats.refused },
+      sends: { ...stats.sends },
+      ended: { ...stats.ended },
+    }),
+    instance: (journey, profileId) => store.get(instanceKey(journey, profileId)),
+    async stop() {
+      stopping = true;
+      for (const s of subs) s.unsubscribe();
+      await Promise.allSettled([...inFlight]);
+      await timeline;
+      await Promise.allSettled([...locks.values()]);
+      await saveEvents();
+      await checkpointing;
+    },
+  };
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+}
