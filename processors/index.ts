@@ -11,6 +11,6 @@ export * from "./cart.ts";
 export { DetectSnapshot } from "./detect-snapshot.ts";
 export * from "./detector.ts";
 export * from "./operators.ts";
+export * from "./runtime/index.ts";
 export * from "./trigger.ts";
 export * from "./watermark.ts";
-export * from "./runtime/index.ts";
