@@ -6,6 +6,7 @@
  *   npm run bench:queries -- --small   # 1M events, 100k profiles, 10k products (or BENCH_SMALL=1)
  *
  *   npm run bench:queries -- --strategies popular,cart_based   # which strategies to time
+ *   npm run bench:queries -- --skip-recs / --skip-pg           # leave a section out
  *
  * Order: PostgreSQL load (needs file access, so before the lock), segment counts in the locked
  * sandbox, then recommendations (slowest last). Each section prints as soon as it is done.
@@ -225,10 +226,10 @@ const strategies =
   strategiesArg >= 0
     ? (process.argv[strategiesArg + 1] ?? "").split(",")
     : ["popular", "cart_based", "viewed_viewed"];
-const pgc = await preparePg();
+const pgc = process.argv.includes("--skip-pg") ? undefined : await preparePg();
 await benchSegments(pgc);
 await pgc?.end();
-await benchRecommendations(strategies);
+if (!process.argv.includes("--skip-recs")) await benchRecommendations(strategies);
 console.log(
   `\npeak RSS ${Math.round(rss.peakMiB)} MiB (DuckDB memory_limit ${process.env.BENCH_MEMORY ?? "3GB"})`,
 );
