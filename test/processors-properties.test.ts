@@ -35,14 +35,18 @@ const arbRows = fc.array(
     quantity: fc.integer({ min: 1, max: 3 }),
     min: fc.integer({ min: 0, max: 600 }),
     delay: fc.integer({ min: 0, max: OPTS.latenessMs }),
+    asView: fc.boolean(),
+    /** Delivered again, this much after the event's time (still within lateness). */
+    again: fc.option(fc.integer({ min: 0, max: OPTS.latenessMs }), { freq: 8 }),
   }),
   { maxLength: 80, size: "max" },
 );
 
 // Spans from 1 to 10 hours: dense logs make long sessions, sparse ones make many windows.
 // In "browsy" logs most events are views, so browse triggers (with ranked products) are common too.
-const arbLog = fc.tuple(arbRows, fc.integer({ min: 1, max: 10 })).map(([rows, hours]) =>
-  rows.map((r) => {
+const arbLog = fc.tuple(arbRows, fc.integer({ min: 1, max: 10 }), fc.boolean()).map(([rows, hours, browsy]) =>
+  rows.flatMap((row) => {
+    const r = browsy && row.asView ? { ...row, type: "product_view" as const } : row;
     const fields =
       r.type === "purchase"
         ? { type: r.type, orderId: "o", items: [{ productId: r.product, quantity: 1 }] }
@@ -52,9 +56,11 @@ const arbLog = fc.tuple(arbRows, fc.integer({ min: 1, max: 10 })).map(([rows, ho
             ? { type: r.type }
             : { type: r.type, productId: r.product, quantity: r.quantity, price: r.quantity * 2 };
     const e = at(Math.round((r.min * hours) / 10), fields, r.p);
-    return { ...e, arrival: e.tsMs + r.delay };
+    const first = { ...e, arrival: e.tsMs + r.delay };
+    return r.again === null ? [first] : [first, { ...e, arrival: e.tsMs + r.again }];
   }),
 );
+const copies = (log: Arrived[]) => log.length - new Set(log.map((e) => e.event.id)).size;
 
 type Arrived = TimedEvent & { arrival: number };
 const byTime = (a: Arrived[]) => [...a].sort((x, y) => x.tsMs - y.tsMs);
@@ -69,6 +75,7 @@ describe("detection properties", () => {
         const sorted = run(strip(byTime(log)), opts);
         const shuffled = run(strip(byArrival(log)), opts);
         expect(shuffled.late).toEqual([]);
+        expect(shuffled.duplicates).toBe(copies(log));
         expect(shuffled.triggers).toEqual(sorted.triggers);
       }),
       { numRuns: 300 },
