@@ -154,3 +154,13 @@ describe("backtest", () => {
     ]);
   });
 });
+
+describe("first use", () => {
+  it("builds the models on the first recommend, once, even for concurrent first calls", async () => {
+    db = await fixtureDb(PRODUCTS, EVENTS);
+    const opts = { strategy: "viewed_viewed", limit: 2, now: NOW };
+    const lists = await Promise.all([1, 2, 3].map(() => recommend(db as Db, [{ profileId: "t" }], opts)));
+    for (const recs of lists) expect(recs.map((r) => r.productId)).toEqual(["B", "C"]);
+    expect(await modelsBuiltAt((db as Db).conn)).toEqual(NOW);
+  });
+});

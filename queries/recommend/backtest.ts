@@ -70,7 +70,7 @@ export async function backtestMany(
     await conn.run(`SET search_path = ${quotedString(`${schema},main`)}`);
     const truth = await purchasesAfter(conn, opts);
     const results: BacktestResult[] = [];
-    for (const strategy of strategies) results.push(await score(conn, strategy, truth, opts, schema));
+    for (const strategy of strategies) results.push(await score(conn, strategy, truth, opts));
     return results;
   } finally {
     await conn.run("RESET search_path");
@@ -109,7 +109,6 @@ async function score(
   strategy: string,
   truth: Map<string, Set<string>>,
   opts: BacktestOptions,
-  schema: string,
 ): Promise<BacktestResult> {
   const started = performance.now();
   const profiles = [...truth.keys()].sort();
@@ -117,12 +116,12 @@ async function score(
   const size = opts.batchSize ?? 10_000;
   for (let i = 0; i < profiles.length; i += size) {
     const batch = profiles.slice(i, i + size).map((profileId) => ({ profileId }));
-    const recs = await recommendOn(
-      conn,
-      batch,
-      { strategy, limit: opts.k, now: opts.cutoff, lookbackMs: opts.lookbackMs },
-      schema,
-    );
+    const recs = await recommendOn(conn, batch, {
+      strategy,
+      limit: opts.k,
+      now: opts.cutoff,
+      lookbackMs: opts.lookbackMs,
+    });
     for (const r of recs) {
       if (truth.get(r.profileId)?.has(r.productId)) hits.set(r.profileId, (hits.get(r.profileId) ?? 0) + 1);
     }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Db } from "../../ingest/index.ts";
 import { bindValues, loadSql, queryRows, type Sql, sql } from "../sql.ts";
 import { loadBatch, type RecommendRequest } from "./batch.ts";
-import { modelsBuiltAt, refreshModelsOn } from "./models.ts";
+import { modelsBuiltAt, refreshModels } from "./models.ts";
 import { readRecommendations } from "./read-rows.ts";
 import { strategySql } from "./strategies.ts";
 
@@ -78,27 +78,44 @@ export async function recommend(
   requests: readonly RecommendRequest[],
   options: RecommendOptions,
 ): Promise<Recommendation[]> {
+  const opts = RecommendOptions.parse(options);
+  await ensureModels(db, opts);
   const conn = await db.instance.connect();
   try {
-    return await recommendOn(conn, requests, options);
+    return await recommendOn(conn, requests, opts);
   } finally {
     conn.closeSync();
   }
 }
 
-/** `recommend` on a given connection (its temp table `rec_batch` is replaced). */
+// One first build per database, however many calls arrive before it is done.
+const firstBuild = new WeakMap<Db, Promise<unknown>>();
+
+async function ensureModels(db: Db, opts: RecommendOptions): Promise<void> {
+  let pending = firstBuild.get(db);
+  if (!pending) {
+    pending = (async () => {
+      if ((await modelsBuiltAt(db.conn)) === null)
+        await refreshModels(db, { now: opts.now, lookbackMs: opts.lookbackMs });
+    })();
+    firstBuild.set(db, pending);
+    pending.catch(() => firstBuild.delete(db));
+  }
+  await pending;
+}
+
+/**
+ * `recommend` on a given connection, reading the models its search path finds (built beforehand);
+ * its temp table `rec_batch` is replaced.
+ */
 export async function recommendOn(
   conn: DuckDBConnection,
   requests: readonly RecommendRequest[],
   options: RecommendOptions,
-  schema = "main",
 ): Promise<Recommendation[]> {
   const opts = RecommendOptions.parse(options);
   const query = recommendSql(opts);
   if (requests.length === 0) return [];
-  if ((await modelsBuiltAt(conn, schema)) === null) {
-    await refreshModelsOn(conn, { now: opts.now, lookbackMs: opts.lookbackMs, schema });
-  }
   await loadBatch(conn, requests);
   try {
     return await readRecommendations(await conn.run(query.text, bindValues(query)));
