@@ -166,7 +166,8 @@ export class CampaignService {
       const params = { ...audience.params, ...opts.params };
       const done = this.#send(c, run, plan, params).catch(async (err: unknown) => {
         run.status = "failed";
-        run.error = err instanceof Error ? err.message : String(err);
+        // First line only: DuckDB's internal errors carry a native stack trace after it.
+        run.error = (err instanceof Error ? err.message : String(err)).split("\n")[0];
         await this.#save(run);
       });
       this.#sending.set(run.id, done);

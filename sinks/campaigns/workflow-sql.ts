@@ -63,8 +63,10 @@ export function compileWorkflow(audienceSql: string, steps: readonly Step[], sal
         case "dedupe": {
           const cte = fresh();
           const by = step.by.map(quoteIdent).join(", ");
+          // DISTINCT ON rather than QUALIFY row_number(): DuckDB 1.5.6 fails with an internal cast
+          // error on QUALIFY over a hash-based split.
           ctes.push(
-            `${cte} AS (SELECT * FROM ${prev} QUALIFY row_number() OVER (PARTITION BY ${by} ORDER BY ${step.orderBy ?? by}) = 1)`,
+            `${cte} AS (SELECT DISTINCT ON (${by}) * FROM ${prev} ORDER BY ${by}${step.orderBy ? `, ${step.orderBy}` : ""})`,
           );
           planned.push({ name: label, kind: "dedupe", cte });
           prev = cte;
@@ -134,7 +136,7 @@ export function sendRowsSql(plan: WorkflowPlan, step: PlannedStep): string {
     step.send?.per === "entity" && step.send.entityKey
       ? `profile_id, ${quoteIdent(step.send.entityKey)}`
       : "profile_id";
-  return `${plan.with}\nSELECT * FROM ${step.cte} QUALIFY row_number() OVER (PARTITION BY ${per} ORDER BY ${per}) = 1 ORDER BY ${per}`;
+  return `${plan.with}\nSELECT DISTINCT ON (${per}) * FROM ${step.cte} ORDER BY ${per}`;
 }
 
 function sqlString(s: string): string {
