@@ -36,12 +36,13 @@ export interface SegmentsService {
   delete(name: string): Promise<boolean>;
 }
 
-export interface RecommendedItem {
+// Result shapes are type aliases, not interfaces: a service may return more fields (they pass through to
+// the response), and a type alias stays assignable to the routes' open response schemas.
+export type RecommendedItem = {
   productId: string;
   score: number;
   reason: string;
-  [extra: string]: unknown;
-}
+};
 
 /** Recommendations (queries/). Unknown strategy: NudgeError STRATEGY. */
 export interface RecommendService {
@@ -51,36 +52,32 @@ export interface RecommendService {
   ): Promise<RecommendedItem[]>;
 }
 
-export interface CampaignSummary {
+export type CampaignSummary = {
   name: string;
   kind: string;
   description?: string | undefined;
-  [extra: string]: unknown;
-}
+};
 
-export interface TriggerResult {
+export type TriggerResult = {
   /** The send's idempotency key (also `X-Nudge-Send-Id`). */
   sendId: string;
   status: string;
   reason?: string | undefined;
-  [extra: string]: unknown;
-}
+};
 
-export interface RunStep {
+export type RunStep = {
   name: string;
   kind?: string | undefined;
   count: number;
-  [extra: string]: unknown;
-}
+};
 
-export interface CampaignRun {
+export type CampaignRun = {
   id: string;
   campaign: string;
   dryRun: boolean;
   status: string;
   steps: RunStep[];
-  [extra: string]: unknown;
-}
+};
 
 export interface Preview {
   subject: string;

@@ -70,6 +70,8 @@ async function count() {
   }
 }
 
+const num = (n) => (typeof n === "number" ? n.toLocaleString("en") : "");
+
 function showRun(run) {
   const rows = run.steps.map((s) =>
     el(
@@ -77,7 +79,8 @@ function showRun(run) {
       {},
       el("td", {}, s.name),
       el("td", {}, s.kind ?? ""),
-      el("td", { className: "n" }, s.count.toLocaleString("en")),
+      el("td", { className: "n" }, num(s.count)),
+      el("td", { className: "n" }, num(s.messages)),
     ),
   );
   const title = `${run.dryRun ? "Dry run" : "Run"} of ${run.campaign}: ${run.status}`;
@@ -86,7 +89,7 @@ function showRun(run) {
     el(
       "table",
       { id: "dry-run-steps" },
-      el("thead", {}, el("tr", {}, el("th", {}, "step"), el("th", {}, "kind"), el("th", {}, "count"))),
+      el("thead", {}, el("tr", {}, ...["step", "kind", "profiles", "messages"].map((h) => el("th", {}, h)))),
       el("tbody", {}, ...rows),
     ),
   );
