@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { describe, expect, it } from "vitest";
+import { openDb } from "../ingest/index.ts";
 import { triggerSubject } from "../processors/trigger.ts";
 import { LedgerEntry, messageIdOf, sendIdOf, sendKey } from "../sinks/index.ts";
 import { emailDb, SECRET } from "./helpers/email-fixtures.ts";
@@ -113,6 +114,13 @@ describe("email sink: SIGKILL during sending", () => {
         const e = LedgerEntry.parse((await kv.get(sendIdOf(key)))?.json());
         expect(e.state).toBe("sent");
       }
+      // The send log has a `sent` row for every key (rows are written before the ledger's final state).
+      const after = await openDb(path);
+      const logged = (
+        await after.conn.runAndReadAll("SELECT DISTINCT idem_key FROM send_log WHERE status = 'sent'")
+      ).getRowObjectsJS();
+      after.close();
+      expect(logged.map((r) => String(r.idem_key)).sort()).toEqual([...keys].sort());
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

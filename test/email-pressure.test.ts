@@ -111,7 +111,8 @@ describe("email sink: consent and pressure", () => {
       ),
     );
     // Burst of 1 (rate/10), then one every 100 ms of clock time: nothing moves while the clock stands still.
-    await new Promise((r) => setTimeout(r, 300));
+    await rig.smtp.waitFor(1);
+    await new Promise((r) => setTimeout(r, 200));
     expect(rig.smtp.messages.length).toBe(1);
     await rig.drive(() => results.length === 6, 100, 50);
     await Promise.all(all);

@@ -9,6 +9,7 @@ import { FrequencyCap } from "./frequency-cap.ts";
 import { FINAL_STATES, type Ledger, type LedgerEntry } from "./ledger.ts";
 import type { QuietHours } from "./quiet-hours.ts";
 import { Limiter, retryDelay } from "./retry.ts";
+import { SendLogWriter } from "./send-log-writer.ts";
 import { messageIdOf, SendRequest, sendIdOf, sendKey } from "./send-request.ts";
 import type { DeliveryStore, SendLogRow } from "./store.ts";
 import { TokenBucket } from "./token-bucket.ts";
@@ -76,7 +77,7 @@ interface Claimed extends Pending {
  * Micro-batched, exactly-once-per-key email sending. Requests are grouped by size or delay; per batch:
  * ledger claims (KV create), ONE profile lookup, consent/pressure decisions, ONE recommendation query
  * per strategy, ONE product lookup, then render+send with bounded concurrency, the ledger entry made
- * final after each SMTP transaction, and the batch's send-log rows appended at once.
+ * final after each SMTP transaction (after its send-log row, appended in batches by SendLogWriter).
  *
  * @example
  * const sink = new EmailSink({ store, ledger, dispatcher, recommend, options });
@@ -92,6 +93,7 @@ export class EmailSink {
   readonly #input = new Subject<Pending>();
   readonly #inflight = new Map<string, Promise<SendResult>>();
   readonly #limiter: Limiter;
+  readonly #log: SendLogWriter;
   /** Recommendation queries run one at a time: DuckDB runs them on all cores anyway, and the first call builds models. */
   readonly #recommendLock = new Limiter(1);
   readonly #bucket: TokenBucket | undefined;
@@ -105,6 +107,7 @@ export class EmailSink {
     this.counters = deps.counters ?? emailCounters;
     this.cap = new FrequencyCap(this.#opts.frequencyCap, this.#opts.frequencyWindowMs);
     this.#limiter = new Limiter(this.#opts.sendConcurrency);
+    this.#log = new SendLogWriter(deps.store);
     this.#bucket = Number.isFinite(this.#opts.sendRate)
       ? new TokenBucket(this.#opts.sendRate, this.#clock)
       : undefined;
@@ -175,6 +178,7 @@ export class EmailSink {
     this.#closed = true;
     this.#input.complete();
     await this.#done;
+    await this.#log.flush();
   }
 
   async #processBatch(batch: Pending[]): Promise<void> {
@@ -194,7 +198,6 @@ export class EmailSink {
     if (claimed.length === 0) return;
 
     const profiles = await store.profiles(claimed.map((c) => c.req.profileId));
-    const log: SendLogRow[] = [];
     const toSend: {
       c: Claimed;
       profile: NonNullable<ReturnType<typeof decide> & { action: "send" }>["profile"];
@@ -213,14 +216,14 @@ export class EmailSink {
       else if (d.action === "skip") {
         countSkip(this.counters, d.reason);
         const email = profiles.get(c.req.profileId)?.email;
-        finals.push(this.#finish(c, { state: "skipped", reason: d.reason }, log, now, [], email));
+        finals.push(this.#finish(c, { state: "skipped", reason: d.reason }, now, [], email));
       } else {
         this.counters.held++;
         const entry = { ...c.entry, state: "held" as const, until: new Date(d.until).toISOString() };
         finals.push(
-          ledger.put(entry).then(() => {
+          ledger.put(entry).then(async () => {
             this.#scheduleHeld(c.req, d.until);
-            log.push(this.#logRow(c, entry, now, [], profiles.get(c.req.profileId)?.email));
+            await this.#log.add(this.#logRow(c, entry, now, [], profiles.get(c.req.profileId)?.email));
             c.resolve({ ...this.#result(c), status: "held", reason: entry.until });
           }),
         );
@@ -254,10 +257,9 @@ export class EmailSink {
         },
         this.#opts,
       );
-      finals.push(this.#deliver(c, { template: c.req.template, ctx, mail }, chosen, log, now));
+      finals.push(this.#deliver(c, { template: c.req.template, ctx, mail }, chosen, now));
     }
     await Promise.all(finals);
-    await store.appendLog(log);
   }
 
   async #claim(p: Pending, now: number): Promise<Claimed | undefined> {
@@ -315,13 +317,7 @@ export class EmailSink {
     return out;
   }
 
-  async #deliver(
-    c: Claimed,
-    job: RenderJob,
-    recs: Recommendation[],
-    log: SendLogRow[],
-    now: number,
-  ): Promise<void> {
+  async #deliver(c: Claimed, job: RenderJob, recs: Recommendation[], now: number): Promise<void> {
     const { backoff } = this.#opts;
     let attempts = c.entry.attempts;
     for (;;) {
@@ -330,14 +326,7 @@ export class EmailSink {
       const out = await this.#limiter.run(() => this.#deps.dispatcher.dispatch(job));
       if (out.ok) {
         this.counters.sent++;
-        return this.#finish(
-          c,
-          { state: "sent", response: out.response, attempts },
-          log,
-          now,
-          recs,
-          job.mail.to,
-        );
+        return this.#finish(c, { state: "sent", response: out.response, attempts }, now, recs, job.mail.to);
       }
       if (out.permanent || attempts >= backoff.maxAttempts) {
         this.counters.failed++;
@@ -349,7 +338,6 @@ export class EmailSink {
         return this.#finish(
           c,
           { state: "failed", error: out.error, reason, attempts },
-          log,
           now,
           recs,
           job.mail.to,
@@ -367,14 +355,14 @@ export class EmailSink {
   async #finish(
     c: Claimed,
     patch: Partial<LedgerEntry> & { state: "sent" | "failed" | "skipped" },
-    log: SendLogRow[],
     createdAt: number,
     recs: Recommendation[],
     email: string | undefined,
   ): Promise<void> {
     const entry: LedgerEntry = { ...c.entry, ...patch, at: new Date(this.#clock.now()).toISOString() };
+    // Log first, ledger second: see SendLogWriter.
+    await this.#log.add(this.#logRow(c, entry, createdAt, recs, email));
     await this.#deps.ledger.put(entry);
-    log.push(this.#logRow(c, entry, createdAt, recs, email));
     c.resolve({
       ...this.#result(c),
       status: entry.state as SendResult["status"],

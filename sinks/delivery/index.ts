@@ -20,6 +20,7 @@ export * from "./ledger.ts";
 export * from "./mailer.ts";
 export * from "./quiet-hours.ts";
 export * from "./retry.ts";
+export * from "./send-log-writer.ts";
 export * from "./send-request.ts";
 export * from "./start-email-sink.ts";
 export * from "./store.ts";

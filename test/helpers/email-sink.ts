@@ -57,7 +57,16 @@ export async function sinkRig(
       }
     },
     async [Symbol.asyncDispose]() {
-      await running.stop();
+      // Keep time moving while stopping, so nothing waits forever on the manual clock (a failed test).
+      let stopped = false;
+      const stopping = running.stop().finally(() => {
+        stopped = true;
+      });
+      while (!stopped) {
+        await clock.advance(60_000);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await stopping;
       db.close();
       await smtp[Symbol.asyncDispose]();
       await nats[Symbol.asyncDispose]();
