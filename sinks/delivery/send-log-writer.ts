@@ -40,8 +40,12 @@ export class SendLogWriter {
     if (rows.length === 0) return this.#chain;
     this.#chain = this.#chain.then(() =>
       this.store.appendLog(rows).then(
-        () => waiters.forEach((w) => w.resolve()),
-        (err: unknown) => waiters.forEach((w) => w.reject(err)),
+        () => {
+          for (const w of waiters) w.resolve();
+        },
+        (err: unknown) => {
+          for (const w of waiters) w.reject(err);
+        },
       ),
     );
     return this.#chain;
