@@ -5,6 +5,7 @@
 --   profiles(profile_id)                     the batch's profiles
 --   context(profile_id, product_id, pos)     items already in the email
 --   history(profile_id, type, product_id, ts) the batch's own events in [$since, $now)
+--   viewed(profile_id, product_id, views, last_ts) the $max_seeds products each shopper viewed last
 --   bought(profile_id, product_id)           what each shopper bought in [$since, $now)
 --   excluded(profile_id, product_id)         bought ∪ context: never recommended
 --   caps(profile_id, cap)                    $limit + count(excluded): enough rows to survive exclusion
@@ -26,6 +27,13 @@ history AS (
   FROM events e
   SEMI JOIN profiles p ON e.profile_id = p.profile_id
   WHERE e.ts >= $since AND e.ts < $now AND e.product_id IS NOT NULL
+),
+viewed AS (
+  SELECT profile_id, product_id, count(*) AS views, max(ts) AS last_ts
+  FROM history
+  WHERE type = 'product_view'
+  GROUP BY profile_id, product_id
+  QUALIFY row_number() OVER (PARTITION BY profile_id ORDER BY max(ts) DESC, product_id) <= $max_seeds
 ),
 bought AS (
   SELECT DISTINCT i.profile_id, i.product_id

@@ -55,6 +55,8 @@ export function recommendSql(opts: RecommendOptions): Sql {
     same_category: opts.sameCategory ?? false,
     price_min: opts.priceMin ?? null,
     price_max: opts.priceMax ?? null,
+    // seeds per shopper: the most recently viewed products (bounds the work for heavy browsers)
+    max_seeds: 20,
   };
   return sql`WITH ${sql.file(INPUTS, params)},
 candidates AS (
