@@ -20,7 +20,7 @@ export const JourneyInstance = z.object({
   step: z.number().int().min(0),
   waitUntil: z.number().optional(),
   status: z.enum(["active", "completed", "exited"]),
-  /** Why it ended: `purchase`, `cart_add`, `condition`, `exit step`, `completed`. */
+  /** Why it ended: `purchase`, `cart_add` (exit events), `condition`, `completed` (last or exit step). */
   reason: z.string().optional(),
   endedAt: z.number().optional(),
   /** Send results per step index (sent, skipped:<reason>, duplicate, …). */
@@ -93,7 +93,8 @@ export function nextAction(inst: JourneyInstance, steps: readonly JourneyStep[],
   if ("condition" in s) {
     return { type: "condition", step: inst.step, sql: s.condition.sql, onFalse: s.condition.else };
   }
-  return { type: "end", status: "exited", reason: "exit step" };
+  // An exit step is the journey's designed end, like running out of steps.
+  return { type: "end", status: "completed", reason: "completed" };
 }
 
 /** The instance after a wait is over: the next wait counts from this one's end. */
