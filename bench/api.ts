@@ -44,6 +44,8 @@ const file = join(dir, `shop-${size.events}.duckdb`);
 /** Segments timed over HTTP: a one-table, a join, and an aggregate over the event history. */
 const SEGMENTS = ["subscribed_big_spenders", "viewed_shoes_30d", "repeat_buyers_60d"];
 
+let shopShape = shape;
+
 async function openShop(): Promise<Db> {
   mkdirSync(dir, { recursive: true });
   if (existsSync(file)) {
@@ -53,7 +55,10 @@ async function openShop(): Promise<Db> {
       .then((r) => r.getRows()[0]?.[0])
       .catch(() => undefined);
     // Any version of bench:queries' shop of this size will do.
-    if (typeof got === "string" && got.startsWith(`${size.events}/${size.profiles}/${size.products}/`)) return db;
+    if (typeof got === "string" && got.startsWith(`${size.events}/${size.profiles}/${size.products}/`)) {
+      shopShape = got;
+      return db;
+    }
     db.close();
     if (process.env.BENCH_DIR) {
       // Someone else's file (e.g. bench:queries'): never delete it.
@@ -192,7 +197,7 @@ try {
   await app.close();
 
   console.log(
-    `\nbench:api — shop ${shape}, ${SECONDS} s per run, autocannon in the server's process (2 cores)\n`,
+    `\nbench:api — shop ${shopShape}, ${SECONDS} s per run, autocannon in the server's process (2 cores)\n`,
   );
   printTable([
     { what: "bare Fastify GET", "req/s": bareRes.requests.average, "p99 ms": bareRes.latency.p99 },
