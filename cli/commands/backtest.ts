@@ -11,6 +11,7 @@ interface BacktestFlags {
   horizon: string;
   lookback: string;
   maxProfiles: string;
+  minShoppers: string;
   json?: boolean;
 }
 
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .option("--horizon <duration>", "purchases in [cutoff, cutoff + horizon) are the truth", "7d")
     .option("--lookback <duration>", "history window before the cutoff", "30d")
     .option("--max-profiles <n>", "score at most this many shoppers", "10000")
+    .option("--min-shoppers <n>", "drop pairs seen by fewer shoppers in the replayed models", "1")
     .option("--json", "print the results as JSON")
     .action(async (strategy: string | undefined, flags: BacktestFlags) => {
       const strategies = flags.all ? strategyNames() : strategy ? [strategy] : [];
@@ -47,6 +49,7 @@ export function register(program: Command): void {
           horizonMs,
           lookbackMs: durationOption(flags.lookback, "--lookback"),
           maxProfiles: Number(flags.maxProfiles),
+          minShoppers: Number(flags.minShoppers),
         });
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

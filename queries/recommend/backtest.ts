@@ -20,6 +20,8 @@ export interface BacktestOptions {
   readonly maxProfiles?: number;
   /** Shoppers scored per statement (default 10,000). */
   readonly batchSize?: number;
+  /** Passed to the replayed model build (default 1). */
+  readonly minShoppers?: number;
 }
 
 export interface BacktestResult {
@@ -65,7 +67,12 @@ export async function backtestMany(
   const conn = await db.instance.connect();
   const schema = `backtest_${randomUUID().replaceAll("-", "")}`;
   try {
-    await refreshModelsOn(conn, { now: opts.cutoff, lookbackMs: opts.lookbackMs, schema });
+    await refreshModelsOn(conn, {
+      now: opts.cutoff,
+      lookbackMs: opts.lookbackMs,
+      minShoppers: opts.minShoppers,
+      schema,
+    });
     // SET takes no bound parameters; the value is a quoted literal of our own generated schema name.
     await conn.run(`SET search_path = ${quotedString(`${schema},main`)}`);
     const truth = await purchasesAfter(conn, opts);
