@@ -9,6 +9,7 @@ import {
   type HistoryWriter,
   NudgeError,
   natsReachable,
+  openBucket,
   openDb,
   provision,
   startHistory,
@@ -16,10 +17,21 @@ import {
 } from "../ingest/index.ts";
 import { type Processors, startProcessors } from "../processors/index.ts";
 import { openSegmentRunner } from "../queries/index.ts";
-import { createCampaigns, createRenderer, type RunningEmailSink, startEmailSink } from "../sinks/index.ts";
+import {
+  createCampaigns,
+  createRenderer,
+  loadCampaigns,
+  type RunningEmailSink,
+  type RunningJourneys,
+  type RunningScheduler,
+  startCampaignScheduler,
+  startEmailSink,
+  startJourneys,
+  systemClock,
+} from "../sinks/index.ts";
 
 /** The parts `nudge run` can host; `--only` picks some. */
-export const PARTS = ["history", "processors", "email", "api"] as const;
+export const PARTS = ["history", "processors", "email", "api", "journeys"] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface Host {
@@ -30,6 +42,8 @@ export interface Host {
   processors?: Processors;
   email?: RunningEmailSink;
   api?: RunningApi;
+  journeys?: RunningJourneys;
+  scheduler?: RunningScheduler;
   /** Stops the parts in reverse order, then the connections (and the embedded server, if any). */
   stop(): Promise<void>;
   /** Counters of every hosted part, for logs and /metrics. */
@@ -81,6 +95,7 @@ export async function startHost(
       history: host.history?.stats(),
       processors: host.processors?.stats(),
       email: host.email?.sink.counters,
+      journeys: host.journeys?.stats(),
     }),
     async stop() {
       for (const s of stoppers.reverse()) await s();
@@ -106,7 +121,15 @@ export async function startHost(
   }
   const renderer = createRenderer({ templatesDir: config.TEMPLATES_DIR });
   if (parts.has("email")) {
-    host.email = await startEmailSink({ nc, db, config, renderer, logger });
+    // With journeys in this process, they consume TRIGGERS (and send the plain reminders themselves).
+    host.email = await startEmailSink({
+      nc,
+      db,
+      config,
+      renderer,
+      logger,
+      consumeTriggers: !parts.has("journeys"),
+    });
     stoppers.push(() => host.email?.stop());
     logger.info({ part: "email", smtp: config.SMTP_URL ? "smtp" : "outbox" }, "email sink started");
   }
@@ -125,6 +148,48 @@ export async function startHost(
     host.api = await startApiServer({ config, nc, db, services: campaigns ? { campaigns } : {} });
     stoppers.push(() => host.api?.stop());
     logger.info({ part: "api", url: host.api.url }, "API listening");
+  }
+  if (parts.has("journeys")) {
+    // Journeys (TRIGGERS + EVENTS) and scheduled action/orchestrated campaigns (helper A2).
+    let running = host.email;
+    if (!running) {
+      const own = await startEmailSink({ nc, db, config, renderer, logger, consumeTriggers: false });
+      stoppers.push(() => own.stop());
+      running = own;
+    }
+    const defs = loadCampaigns(config.CAMPAIGNS_DIR);
+    const runner = await openSegmentRunner(db, { dir: config.SEGMENTS_DIR });
+    host.journeys = await startJourneys({
+      nc,
+      config,
+      sink: running.sink,
+      runner,
+      campaigns: defs.values(),
+      logger,
+    });
+    stoppers.push(() => host.journeys?.stop());
+    const campaigns = await createCampaigns({
+      nc,
+      db,
+      config,
+      sink: running.sink,
+      runner,
+      renderer,
+      campaigns: defs,
+    });
+    host.scheduler = startCampaignScheduler({
+      campaigns,
+      defs: defs.values(),
+      clock: systemClock,
+      state: await openBucket(nc, "state"),
+      runner,
+      logger,
+    });
+    stoppers.push(() => host.scheduler?.stop());
+    logger.info(
+      { part: "journeys", campaigns: [...defs.keys()], active: host.journeys.stats().active },
+      "journeys and scheduler started",
+    );
   }
   return host;
 }
