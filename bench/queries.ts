@@ -124,6 +124,7 @@ async function preparePg(): Promise<pg.Client | undefined> {
 
 /** (b) exact counts in the locked sandbox (vetting included), and the same on PostgreSQL. */
 async function benchSegments(pgc: pg.Client | undefined): Promise<void> {
+  const scanMs = await rawScan();
   const runner = await openSegmentRunner(db, { dir: SEGMENTS_DIR, timeoutMs: 60_000 });
   const rows = [];
   const medians: number[] = [];
@@ -141,6 +142,7 @@ async function benchSegments(pgc: pg.Client | undefined): Promise<void> {
       profiles: first.count,
       entities: first.perEntity ? `${first.perEntity.count} ${first.perEntity.key}` : "",
       "duckdb ms": fmt(duckMs),
+      "× raw scan": fmt(duckMs / scanMs),
     };
     if (pgc) {
       const key = first.perEntity?.key;
