@@ -166,8 +166,8 @@ async function benchSegments(pgc: pg.Client | undefined): Promise<void> {
   );
 }
 
-/** (a) recommendation batches, and the raw scan of the same events for the ratio. */
-async function benchRecommendations(strategies: readonly string[]): Promise<void> {
+/** The raw limit both sections compare with: one DuckDB scan of every event, median of 3. */
+async function rawScan(): Promise<number> {
   const scans: number[] = [];
   for (let i = 0; i < 3; i++) {
     scans.push(
@@ -178,6 +178,12 @@ async function benchRecommendations(strategies: readonly string[]): Promise<void
   console.log(
     `\nraw scan SELECT count(*), count(DISTINCT product_id) FROM events: ${fmt(scanMs)} ms (median of 3)`,
   );
+  return scanMs;
+}
+
+/** (a) recommendation batches, and the raw scan of the same events for the ratio. */
+async function benchRecommendations(strategies: readonly string[]): Promise<void> {
+  const scanMs = await rawScan();
   const [, modelMs] = await timed(() => refreshModels(db, { now: NOW }));
   console.log(`models rebuilt (refreshModels) in ${fmt(modelMs)} ms = ${fmt(modelMs / scanMs)} × raw scan`);
   const carts = (
