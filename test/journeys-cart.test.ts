@@ -90,6 +90,11 @@ describe("cart-abandonment journey, end to end", () => {
         reason: "purchase",
       });
 
+      // The finished journey's own trigger again (a replay past the duplicate window): nothing.
+      await publishTrigger(w.nats.nc, t1, { msgId: false });
+      await vi.waitFor(() => expect(journeys.stats().refused.already_processed).toBe(1), wait);
+      expect(w.smtp.messages).toHaveLength(4);
+
       // Re-entry after exit: a new cart for p1 starts a new journey (and a new first reminder);
       // a redelivered trigger does not.
       const again = cartTrigger("p1", T0 + 30 * HOUR, ["sku-4"]);
@@ -171,13 +176,13 @@ steps:
     const second = await start();
     try {
       expect(second.stats().active).toBe(1);
-      // The same trigger again (a producer retry past the duplicate window) starts nothing.
+      // The same trigger again (a producer retry past the duplicate window) starts nothing new.
       await publishTrigger(
         w.nats.nc,
         { ...t1, items: [{ productId: "sku-9", quantity: 1 }] },
         { msgId: false },
       );
-      await vi.waitFor(() => expect(second.stats().refused.already_processed).toBe(1), wait);
+      await vi.waitFor(() => expect(second.stats().refused.resume).toBe(1), wait);
       await w.clock.advance(25 * HOUR);
       await vi.waitFor(() => expect(w.smtp.messages).toHaveLength(2), wait);
       await vi.waitFor(() => expect(second.stats().ended.completed).toBe(1), wait);

@@ -42,3 +42,26 @@ export async function runCondition(
     }
   });
 }
+
+/** Vets a condition at start (one SELECT, only `$profile_id`/`$entered_at`/`$now`, a column `ok`): a typo fails fast. */
+export async function checkCondition(runner: SegmentRunner, sql: string, where: string): Promise<void> {
+  await inSandbox(runner, async (conn) => {
+    const vetted = await vetSegmentSql(conn, sql).catch((err: unknown) => {
+      throw new NudgeError("NUDGE_ERR_CAMPAIGN", `${where}: ${err instanceof Error ? err.message : err}`, {
+        cause: err,
+      });
+    });
+    try {
+      const unknown = vetted.params.filter((p) => !["profile_id", "entered_at", "now"].includes(p));
+      if (!vetted.columns.includes("ok") || unknown.length > 0) {
+        throw new NudgeError(
+          "NUDGE_ERR_CAMPAIGN",
+          `${where}: a condition returns a column ok and uses only $profile_id, $entered_at, $now` +
+            (unknown.length > 0 ? ` (not ${unknown.map((u) => `$${u}`).join(", ")})` : ""),
+        );
+      }
+    } finally {
+      vetted.prepared.destroySync();
+    }
+  });
+}

@@ -5,6 +5,7 @@ import {
   consumeStream,
   decodeEvent,
   messageOf,
+  NudgeError,
   openBucket,
   type StreamMsg,
 } from "../../../ingest/index.ts";
@@ -16,7 +17,7 @@ import type { EmailSink } from "../../delivery/email-sink.ts";
 import { retryDelay } from "../../delivery/retry.ts";
 import { requestFromTrigger } from "../../delivery/trigger-request.ts";
 import type { Campaign } from "../definition.ts";
-import { runCondition } from "./condition.ts";
+import { checkCondition, runCondition } from "./condition.ts";
 import { EventClock } from "./event-clock.ts";
 import {
   afterCondition,
@@ -118,6 +119,8 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
   /** Latest exit-event time per profile and type, for triggers consumed after the exit event. */
   const lastExit = new Map<string, number>();
   let nextDue = Number.POSITIVE_INFINITY;
+  /** Instances whose last step failed (a fault): retried on every idle tick. */
+  const retry = new Set<string>();
 
   const track = (inst: JourneyInstance) => {
     const key = instanceKey(inst.journey, inst.profileId);
@@ -132,7 +135,17 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
     }
     stats.active = active.size;
   };
-  for (const inst of await store.active()) if (byName.has(inst.journey)) track(inst);
+  for (const j of journeys) {
+    for (const [i, s] of j.steps.entries()) {
+      if ("condition" in s) await checkCondition(runner, s.condition.sql, `journey ${j.name}, step ${i}`);
+    }
+  }
+  for (const inst of await store.active()) {
+    if (!byName.has(inst.journey)) continue;
+    track(inst);
+    // Stopped between two steps (not in a wait): go on at the first tick (sends are deduped by key).
+    if (inst.waitUntil === undefined) retry.add(instanceKey(inst.journey, inst.profileId));
+  }
 
   // One chain per instance key: a trigger, an exit and a wake-up of the same instance never interleave.
   const locks = new Map<string, Promise<unknown>>();
@@ -180,18 +193,39 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
           return;
         }
       } else if (a.type === "condition") {
-        const ok = await runCondition(runner, a.sql, {
-          profileId: inst.profileId,
-          enteredAt: inst.enteredAt,
-          now: Number.isFinite(now) ? now : inst.baseMs,
-        });
-        await save(afterCondition(inst, ok, a.onFalse, Number.isFinite(now) ? now : inst.baseMs));
+        const at = Number.isFinite(now) ? now : inst.baseMs;
+        let ok: boolean;
+        try {
+          ok = await runCondition(runner, a.sql, {
+            profileId: inst.profileId,
+            enteredAt: inst.enteredAt,
+            now: at,
+          });
+        } catch (err) {
+          // A timeout may pass; SQL that DuckDB or the sandbox refuses will not: end rather than loop.
+          if (err instanceof NudgeError && err.code !== "NUDGE_ERR_SEGMENT_TIMEOUT") {
+            logger?.error({ err: err.message, key }, "journey condition failed; instance ended");
+            await save(end(inst, "exited", "condition_error", at));
+            return;
+          }
+          throw err;
+        }
+        await save(afterCondition(inst, ok, a.onFalse, at));
       } else {
         await save(end(inst, a.status, a.reason, Number.isFinite(now) ? now : inst.baseMs));
         return;
       }
     }
   };
+
+  const advanceOrRetry = (key: string) =>
+    withLock(key, () => advance(key)).then(
+      () => retry.delete(key),
+      (err: unknown) => {
+        retry.add(key);
+        logger?.error({ err: messageOf(err), key }, "journey step failed, will retry");
+      },
+    );
 
   /** Wakes every instance whose wait is over at the current event time. */
   const fireDue = async () => {
@@ -204,15 +238,7 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
       if (inst.waitUntil <= now) due.push(key);
       else if (inst.waitUntil < nextDue) nextDue = inst.waitUntil;
     }
-    await Promise.all(
-      due.map((key) =>
-        withLock(key, () => advance(key)).catch((err: unknown) => {
-          const w = active.get(key)?.waitUntil;
-          if (w !== undefined && w < nextDue) nextDue = w; // retried on the next tick
-          logger?.error({ err: messageOf(err), key }, "journey step failed, will retry");
-        }),
-      ),
-    );
+    await Promise.all(due.map(advanceOrRetry));
   };
 
   // Events and idle ticks share one serial queue: exits and clock moves happen in stream order.
@@ -274,6 +300,7 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
         const d = decideEntry(journey, t, existing, Number.isFinite(lastExitMs) ? lastExitMs : undefined);
         if (!d.enter) {
           bump(stats.refused, d.reason);
+          if (d.reason === "resume") await advance(key);
           return;
         }
         stats.entered++;
@@ -347,6 +374,7 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
       await clock.sleep(config.IDLE_ADVANCE);
       if (stopping) break;
       void serial(async () => {
+        if (retry.size > 0) await Promise.all([...retry].map(advanceOrRetry));
         if (time.observeWall(clock.now())) {
           stats.eventTime = time.now();
           await fireDue();

@@ -31,7 +31,9 @@ export type JourneyInstance = z.infer<typeof JourneyInstance>;
 /** What to do with a trigger for a journey, given the profile's stored instance (if any). */
 export type EntryDecision =
   | { enter: true; instance: JourneyInstance }
-  | { enter: false; reason: "already_processed" | "active" | "reentry_never" | "exited_before_entry" };
+  | { enter: false; reason: "already_processed" | "active" | "reentry_never" | "exited_before_entry" }
+  /** The same trigger again while its instance is active (a retry after a fault): go on from where it is. */
+  | { enter: false; reason: "resume" };
 
 /**
  * Entry rules: a trigger already seen is ignored (redelivery); one active instance per profile;
@@ -44,7 +46,9 @@ export function decideEntry(
   existing: JourneyInstance | undefined,
   lastExitMs: number | undefined,
 ): EntryDecision {
-  if (existing?.triggerId === trigger.id) return { enter: false, reason: "already_processed" };
+  if (existing?.triggerId === trigger.id) {
+    return { enter: false, reason: existing.status === "active" ? "resume" : "already_processed" };
+  }
   if (existing?.status === "active") return { enter: false, reason: "active" };
   if (existing && journey.reentry === "never") return { enter: false, reason: "reentry_never" };
   const at = Date.parse(trigger.at);
