@@ -207,6 +207,26 @@ describe("errors", () => {
   });
 });
 
+describe("a fault inside a service", () => {
+  it("answers 500 with a generic body: no message, no stack", async () => {
+    const boom = new Error("DuckDB exploded at /srv/secret/path.ts:12");
+    await using faulty = await startApi(
+      {},
+      {
+        recommend: {
+          recommend: async () => {
+            throw boom;
+          },
+        },
+      },
+    );
+    const res = await faulty.app.inject({ method: "GET", url: "/v1/profiles/p1/recommendations" });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ error: "internal error" });
+    expect(res.body).not.toContain("secret");
+  });
+});
+
 describe("fuzzed bodies never cause a 500 or leak a stack", () => {
   const POSTS = [
     "/v1/events",
