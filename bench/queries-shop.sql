@@ -1,5 +1,6 @@
 -- A synthetic shop generated inside DuckDB (bench only): hash-based randomness, deterministic.
 -- Parameters: $profiles, $products, $events, $now. Statements are separated by blank-line + ';'.
+-- Events come in time order (seq order = event time, as the stream appends them).
 -- Products: category = id % 20. Shoppers browse their favourite category 70% of the time,
 -- products within a category are Zipf-like (low ids popular), active shoppers are skewed too.
 
@@ -50,7 +51,7 @@ FROM (
               WHEN ut < 0.95 THEN 'purchase' ELSE 'checkout_start' END AS type,
          $now::TIMESTAMPTZ - to_microseconds((uts * 60 * 86400e6)::BIGINT) AS ts
   FROM (
-    SELECT i, floor(pow(u(i, 1009), 1.5) * $profiles::BIGINT)::BIGINT AS pn, u(i, 1010) AS ut, u(i, 1011) AS uts
+    SELECT i, floor(pow(u(i, 1009), 1.5) * $profiles::BIGINT)::BIGINT AS pn, u(i, 1010) AS ut, 1.0 - (i + u(i, 1011)) / $events::BIGINT AS uts
     FROM range($events::BIGINT) t(i)
   )
 )
