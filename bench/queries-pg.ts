@@ -26,7 +26,10 @@ export async function connectPg(url: string): Promise<pg.Client | string> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
   try {
     await client.connect();
-    await client.query("SET search_path TO nudge_bench, public; SET TimeZone = 'UTC'");
+    // work_mem: give PostgreSQL room for its hash aggregates, as DuckDB has its memory_limit.
+    await client.query(
+      "SET search_path TO nudge_bench, public; SET TimeZone = 'UTC'; SET work_mem = '256MB'",
+    );
     return client;
   } catch (err) {
     await client.end().catch(() => undefined);
