@@ -216,7 +216,7 @@ export class EmailSink {
       else if (d.action === "skip") {
         countSkip(this.counters, d.reason);
         const email = profiles.get(c.req.profileId)?.email;
-        finals.push(this.#finish(c, { state: "skipped", reason: d.reason }, now, [], email));
+        finals.push(this.#finish(c, { state: "skipped", reason: d.reason }, now, [], email).catch(c.reject));
       } else {
         this.counters.held++;
         const entry = { ...c.entry, state: "held" as const, until: new Date(d.until).toISOString() };
@@ -225,7 +225,7 @@ export class EmailSink {
             this.#scheduleHeld(c.req, d.until);
             await this.#log.add(this.#logRow(c, entry, now, [], profiles.get(c.req.profileId)?.email));
             c.resolve({ ...this.#result(c), status: "held", reason: entry.until });
-          }),
+          }, c.reject),
         );
       }
     }
@@ -257,7 +257,8 @@ export class EmailSink {
         },
         this.#opts,
       );
-      finals.push(this.#deliver(c, { template: c.req.template, ctx, mail }, chosen, now));
+      // Per email from here on: a fault rejects only its own request, never emails already sent.
+      finals.push(this.#deliver(c, { template: c.req.template, ctx, mail }, chosen, now).catch(c.reject));
     }
     await Promise.all(finals);
   }
@@ -360,8 +361,11 @@ export class EmailSink {
     email: string | undefined,
   ): Promise<void> {
     const entry: LedgerEntry = { ...c.entry, ...patch, at: new Date(this.#clock.now()).toISOString() };
-    // Log first, ledger second: see SendLogWriter.
-    await this.#log.add(this.#logRow(c, entry, createdAt, recs, email));
+    // Log first, ledger second: see SendLogWriter. A log write that fails must not turn a sent email
+    // into a resend, so it is reported and the ledger still records the outcome.
+    await this.#log.add(this.#logRow(c, entry, createdAt, recs, email)).catch((err: unknown) => {
+      this.#deps.logger?.error({ err: messageOf(err), sendId: c.sendId }, "send log append failed");
+    });
     await this.#deps.ledger.put(entry);
     c.resolve({
       ...this.#result(c),

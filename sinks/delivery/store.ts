@@ -1,6 +1,7 @@
 import { type DuckDBConnection, timestampTZValue } from "@duckdb/node-api";
 import { messageOf, NudgeError } from "../../ingest/index.ts";
 import { loadSql, queryRows, sql } from "../../queries/index.ts";
+import { Limiter } from "./retry.ts";
 
 const SCHEMA = loadSql(new URL("./schema.sql", import.meta.url));
 const PROFILES = loadSql(new URL("./profiles.sql", import.meta.url));
@@ -54,12 +55,18 @@ export interface SendLogRow {
 const str = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
 const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
 
-/** The sink's DuckDB side: lookups (one statement per batch), the send log and suppressions. */
+/**
+ * The sink's DuckDB side: lookups (one statement per batch), the send log and suppressions. One
+ * connection, used by one statement at a time (a DuckDB connection must not run two at once; DuckDB
+ * parallelises each statement itself).
+ */
 export class DeliveryStore {
+  readonly #lock = new Limiter(1);
+
   constructor(readonly conn: DuckDBConnection) {}
 
   async ensureSchema(): Promise<void> {
-    await this.conn.run(SCHEMA);
+    await this.#lock.run(() => this.conn.run(SCHEMA));
   }
 
   async profiles(ids: readonly string[]): Promise<Map<string, ProfileRow>> {
@@ -114,8 +121,12 @@ export class DeliveryStore {
   }
 
   /** Appends rows with DuckDB's appender (one flush per call). */
-  async appendLog(rows: readonly SendLogRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  appendLog(rows: readonly SendLogRow[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return this.#lock.run(() => this.#append(rows));
+  }
+
+  async #append(rows: readonly SendLogRow[]): Promise<void> {
     const ts = (ms: number) => timestampTZValue(BigInt(Math.round(ms)) * 1000n);
     const a = await this.conn.createAppender("send_log");
     const text = (v: string | undefined) => (v === undefined ? a.appendNull() : a.appendVarchar(v));
@@ -149,7 +160,7 @@ export class DeliveryStore {
 
   async #query(text: string, params: Record<string, string | number | Date | string[]>) {
     try {
-      return await queryRows(this.conn, sql.file(text, params));
+      return await this.#lock.run(() => queryRows(this.conn, sql.file(text, params)));
     } catch (err) {
       throw new NudgeError("NUDGE_ERR_INTERNAL", `email sink query failed: ${messageOf(err)}`, {
         cause: err,
