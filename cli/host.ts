@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import pino, { type Logger } from "pino";
-import { type RunningApi, startApiServer } from "../api/index.ts";
+import { createMetrics, type RunningApi, startApiServer } from "../api/index.ts";
 import {
   type Config,
   connectNats,
@@ -145,7 +145,13 @@ export async function startHost(
           renderer,
         })
       : undefined;
-    host.api = await startApiServer({ config, nc, db, services: campaigns ? { campaigns } : {} });
+    host.api = await startApiServer({
+      config,
+      nc,
+      db,
+      metrics: createMetrics({ processors: () => host.processors?.stats() }),
+      services: campaigns ? { campaigns } : {},
+    });
     stoppers.push(() => host.api?.stop());
     logger.info({ part: "api", url: host.api.url }, "API listening");
   }

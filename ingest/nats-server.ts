@@ -85,8 +85,8 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<EmbeddedNa
     if (exited) break;
     const file = readdirSync(portsDir).find((f) => f.endsWith(".ports"));
     if (file) {
-      const ports: { nats?: string[] } = JSON.parse(readFileSync(join(portsDir, file), "utf8"));
-      const m = /:(\d+)$/.exec(ports.nats?.[0] ?? "");
+      // The server may still be writing the file: read the port with a regex, retry until complete.
+      const m = /"nats"\s*:\s*\[\s*"[^"]*:(\d+)"/.exec(readFileSync(join(portsDir, file), "utf8"));
       if (m) port = Number(m[1]);
     }
     if (!port) await sleep(25);

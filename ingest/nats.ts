@@ -47,7 +47,12 @@ export const BUCKETS = {
   checkpoints: { bucket: "nudge_checkpoints", history: 1, description: "processor state snapshots" },
   ledger: { bucket: "nudge_ledger", history: 1, description: "send ledger: one entry per idempotency key" },
   journeys: { bucket: "nudge_journeys", history: 1, description: "journey instances and durable waits" },
-  idempotency: { bucket: "nudge_idempotency", history: 1, description: "API Idempotency-Key results" },
+  idempotency: {
+    bucket: "nudge_idempotency",
+    history: 1,
+    description: "API Idempotency-Key results (kept 24h)",
+    ttl: 24 * 3_600_000,
+  },
   state: { bucket: "nudge_state", history: 1, description: "suppressions, caps, campaign runs" },
 } as const;
 export type BucketName = keyof typeof BUCKETS;
