@@ -71,6 +71,8 @@ interface Pending {
 interface Claimed extends Pending {
   entry: LedgerEntry;
   resumed: boolean;
+  /** When a frequency-cap slot was taken for this email (given back if it is not sent). */
+  capTakenAt?: number;
 }
 
 /**
@@ -212,7 +214,10 @@ export class EmailSink {
         quietHours: this.#opts.quietHours,
         cap: this.cap,
       });
-      if (d.action === "send") toSend.push({ c, profile: d.profile });
+      if (d.action === "send") {
+        c.capTakenAt = d.capTakenAt;
+        toSend.push({ c, profile: d.profile });
+      }
       else if (d.action === "skip") {
         countSkip(this.counters, d.reason);
         const email = profiles.get(c.req.profileId)?.email;
@@ -331,6 +336,7 @@ export class EmailSink {
       }
       if (out.permanent || attempts >= backoff.maxAttempts) {
         this.counters.failed++;
+        if (c.capTakenAt !== undefined) this.cap.release(c.req.profileId, c.capTakenAt);
         const template = "template" in out;
         if (out.permanent && !template) {
           await this.#deps.store.suppress(job.mail.to, "smtp_permanent", out.error, this.#clock.now());
