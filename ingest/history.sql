@@ -3,7 +3,7 @@
 INSERT INTO events
 SELECT CAST(seq AS BIGINT), id, type, profile_id, to_timestamp(ts_ms / 1000), product_id, quantity, price,
        currency, order_id, session_id, CAST(attributes AS JSON), CAST(extra AS JSON), to_timestamp(received_ms / 1000)
-FROM _staging ORDER BY seq;
+FROM _staging;
 
 INSERT INTO purchase_items
 SELECT CAST(s.seq AS BIGINT), s.id, s.profile_id, to_timestamp(s.ts_ms / 1000), s.order_id,
