@@ -13,8 +13,9 @@
 import { execFileSync } from "node:child_process";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats, provision, type ShopEvent, startNats } from "../ingest/index.ts";
-import { generateLog, sentinel } from "../test/helpers/detect-log.ts";
+import { connectNats, decodeEvent, provision, type ShopEvent, startNats } from "../ingest/index.ts";
+import { decodeEventFast, detect, initialDetectState } from "../processors/index.ts";
+import { generateLog, type LoggedEvent, sentinel } from "../test/helpers/detect-log.ts";
 import { logMessage } from "../test/helpers/detect-stream.ts";
 import { arg, median, printTable } from "./lib.ts";
 
@@ -93,6 +94,30 @@ function* wide(
   }
 }
 
+/** The stages alone, in this process, no NATS: where the time of a detection run goes. */
+function inProcess(log: LoggedEvent[]) {
+  const msgs = log.map(logMessage);
+  const rate = (f: () => void) => {
+    const t0 = performance.now();
+    f();
+    return msgs.length / ((performance.now() - t0) / 1000);
+  };
+  const zod = rate(() => {
+    for (const m of msgs) decodeEvent(m.subject, m.data);
+  });
+  const decoded = msgs.map((m) => decodeEventFast(m.subject, m.data));
+  const fast = rate(() => {
+    for (const m of msgs) decodeEventFast(m.subject, m.data);
+  });
+  const opts = { abandonAfterMs: 7_200_000, sessionGapMs: 1_800_000, minViews: 2, latenessMs: 300_000 };
+  let state = initialDetectState();
+  const det = rate(() => {
+    for (const d of decoded)
+      if (d.ok) [state] = detect(state, { type: "event", event: d.event, tsMs: d.tsMs }, opts);
+  });
+  return { zod, fast, det };
+}
+
 const mib = (n: number) => `${n.toFixed(0)} MiB`;
 
 // (a) throughput
@@ -111,6 +136,7 @@ const mib = (n: number) => `${n.toFixed(0)} MiB`;
   });
   log.push(sentinel(log, 42));
   const end = await load(nc, log);
+  const stages = inProcess(log);
   log.length = 0;
   console.log(
     `loaded ${end.toLocaleString("en-US")} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
@@ -130,6 +156,11 @@ const mib = (n: number) => `${n.toFixed(0)} MiB`;
   printTable([
     { measure: "raw consume (callback + ack, no work)", "events/s": rawRate, runs: RUNS },
     { measure: "decode → detect → publish → checkpoint", "events/s": detRate, runs: RUNS },
+  ]);
+  printTable([
+    { "stage alone (in process, no NATS)": "decodeEvent (zod)", "events/s": stages.zod },
+    { "stage alone (in process, no NATS)": "decodeEventFast", "events/s": stages.fast },
+    { "stage alone (in process, no NATS)": "detect", "events/s": stages.det },
   ]);
   console.log(`ratio detection / raw consume: ${((100 * detRate) / rawRate).toFixed(1)}% (goal ≥ 70%)`);
   console.log(
