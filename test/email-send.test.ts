@@ -111,10 +111,15 @@ describe("email sink: rendered emails from triggers", () => {
     expect(mail.text).toContain("Mug <script>alert(1)</script>");
     expect(html).toContain("https://shop.example.com/p/sku-1");
 
-    const rows = await t.db.conn.runAndReadAll(
-      "SELECT status, template, trigger_id, recommendations::VARCHAR AS recs, smtp_response FROM send_log",
-    );
-    const [row] = rows.getRowObjectsJS();
+    // The log row lands just after the SMTP reply (appended in batches): wait for it.
+    let row: Record<string, unknown> | undefined;
+    for (let i = 0; i < 200 && !row; i++) {
+      const rows = await t.db.conn.runAndReadAll(
+        "SELECT status, template, trigger_id, recommendations::VARCHAR AS recs, smtp_response FROM send_log",
+      );
+      row = rows.getRowObjectsJS()[0];
+      if (!row) await new Promise((r) => setTimeout(r, 25));
+    }
     expect(row).toMatchObject({ status: "sent", template: "cart-reminder", trigger_id: cart.id });
     const recs = JSON.parse(String(row!.recs)) as { productId: string; reason: string }[];
     expect(recs.length).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
-import { asyncScheduler, bufferTime, defer, filter, mergeMap, type SchedulerLike, Subject } from "rxjs";
+import type { SchedulerLike } from "rxjs";
 import { messageOf } from "../../ingest/index.ts";
+import { Batcher } from "./batcher.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type ComposeOptions, compose, type Recommendation } from "./compose.ts";
 import { countSkip, type EmailCounters, emailCounters } from "./counters.ts";
@@ -92,14 +93,14 @@ export class EmailSink {
   readonly #deps: EmailSinkDeps;
   readonly #opts: EmailSinkOptions;
   readonly #clock: Clock;
-  readonly #input = new Subject<Pending>();
+  readonly #batcher: Batcher<Pending>;
+  readonly #outstanding = new Set<Promise<void>>();
   readonly #inflight = new Map<string, Promise<SendResult>>();
   readonly #limiter: Limiter;
   readonly #log: SendLogWriter;
   /** Recommendation queries run one at a time: DuckDB runs them on all cores anyway, and the first call builds models. */
   readonly #recommendLock = new Limiter(1);
   readonly #bucket: TokenBucket | undefined;
-  readonly #done: Promise<void>;
   #closed = false;
 
   constructor(deps: EmailSinkDeps) {
@@ -113,15 +114,15 @@ export class EmailSink {
     this.#bucket = Number.isFinite(this.#opts.sendRate)
       ? new TokenBucket(this.#opts.sendRate, this.#clock)
       : undefined;
-    this.#done = new Promise((resolve) => {
-      this.#input
-        .pipe(
-          bufferTime(this.#opts.batchDelayMs, null, this.#opts.batchSize, deps.scheduler ?? asyncScheduler),
-          filter((b) => b.length > 0),
-          mergeMap((b) => defer(() => this.#processBatch(b)), this.#opts.batchConcurrency),
-        )
-        .subscribe({ complete: () => resolve(), error: () => resolve() });
-    });
+    this.#batcher = new Batcher(
+      {
+        size: this.#opts.batchSize,
+        delayMs: this.#opts.batchDelayMs,
+        concurrency: this.#opts.batchConcurrency,
+        scheduler: deps.scheduler,
+      },
+      (batch) => this.#processBatch(batch),
+    );
   }
 
   get dispatcher(): Dispatcher {
@@ -167,7 +168,7 @@ export class EmailSink {
     if (existing) return existing;
     if (this.#closed) return Promise.reject(new Error("email sink closed"));
     const promise = new Promise<SendResult>((resolve, reject) => {
-      this.#input.next({ req, key, sendId, messageId: messageIdOf(key), resolve, reject });
+      this.#batcher.push({ req, key, sendId, messageId: messageIdOf(key), resolve, reject });
     });
     this.#inflight.set(sendId, promise);
     const forget = () => this.#inflight.delete(sendId);
@@ -178,8 +179,8 @@ export class EmailSink {
   /** Stops taking requests and waits for the queued ones to finish. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#input.complete();
-    await this.#done;
+    await this.#batcher.drain();
+    await Promise.all([...this.#outstanding]);
     await this.#log.flush();
   }
 
@@ -217,8 +218,7 @@ export class EmailSink {
       if (d.action === "send") {
         c.capTakenAt = d.capTakenAt;
         toSend.push({ c, profile: d.profile });
-      }
-      else if (d.action === "skip") {
+      } else if (d.action === "skip") {
         countSkip(this.counters, d.reason);
         const email = profiles.get(c.req.profileId)?.email;
         finals.push(this.#finish(c, { state: "skipped", reason: d.reason }, now, [], email).catch(c.reject));
@@ -265,7 +265,12 @@ export class EmailSink {
       // Per email from here on: a fault rejects only its own request, never emails already sent.
       finals.push(this.#deliver(c, { template: c.req.template, ctx, mail }, chosen, now).catch(c.reject));
     }
-    await Promise.all(finals);
+    // The batch slot is free once its emails are handed to the send stage (bounded by sendConcurrency):
+    // the next batch's lookups overlap these sends.
+    const all = Promise.allSettled(finals).then(() => {
+      this.#outstanding.delete(all);
+    });
+    this.#outstanding.add(all);
   }
 
   async #claim(p: Pending, now: number): Promise<Claimed | undefined> {

@@ -8,6 +8,7 @@
  * await sendCampaignEmails({ sink }, [{ campaign: "spring", runId: "r1", profileId: "p1", template: "browse-reminder" }]);
  */
 export * from "./ack-tracker.ts";
+export * from "./batcher.ts";
 export * from "./campaign-send.ts";
 export * from "./clock.ts";
 export * from "./compose.ts";
