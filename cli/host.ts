@@ -16,7 +16,7 @@ import {
   startNats,
 } from "../ingest/index.ts";
 import { type Processors, startProcessors } from "../processors/index.ts";
-import { openSegmentRunner } from "../queries/index.ts";
+import { ModelRefresher, openSegmentRunner } from "../queries/index.ts";
 import {
   createCampaigns,
   createRenderer,
@@ -120,6 +120,22 @@ export async function startHost(
     host.processors.done.catch((err: unknown) => logger.error({ err }, "processors stopped"));
   }
   const renderer = createRenderer({ templatesDir: config.TEMPLATES_DIR });
+  if (parts.has("email") || parts.has("api")) {
+    // Recommendation models follow the history: rebuilt and swapped in every MODEL_REFRESH.
+    // The first recommend() builds them lazily; the refresher takes over after one interval.
+    const refresher = new ModelRefresher(db, {
+      intervalMs: config.MODEL_REFRESH,
+      now: () => new Date(),
+      onRefresh: (stats) => logger.info({ stats }, "recommendation models rebuilt"),
+      onError: (err) => logger.error({ err }, "model rebuild failed"),
+    });
+    const delay = setTimeout(() => refresher.start(), config.MODEL_REFRESH);
+    delay.unref();
+    stoppers.push(() => {
+      clearTimeout(delay);
+      return refresher.stop();
+    });
+  }
   if (parts.has("email")) {
     // With journeys in this process, they consume TRIGGERS (and send the plain reminders themselves).
     host.email = await startEmailSink({

@@ -54,6 +54,7 @@ export const Config = z
     BATCH_SIZE: env(positiveInt.default(500)),
     BATCH_DELAY: env(Duration.default(1_000)),
     MAX_IN_FLIGHT: env(positiveInt.default(10_000)),
+    MODEL_REFRESH: env(Duration.default(10 * 60_000)),
     SEGMENTS_DIR: env(z.string().default("./segments")),
     CAMPAIGNS_DIR: env(z.string().default("./campaigns")),
     TEMPLATES_DIR: env(z.string().optional()),
