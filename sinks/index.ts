@@ -6,6 +6,6 @@
  * const { subject, html, text } = renderer.render("cart-reminder", ctx);
  */
 
+export * from "./campaigns/index.ts";
 export * from "./delivery/index.ts";
 export * from "./render/index.ts";
-export * from "./campaigns/index.ts";
