@@ -108,7 +108,13 @@ for (let run = 0; run < RUNS; run++) {
   raw.push(await rawConsume(nc, N));
   const db = await openDb(join(dir, `h${run}.duckdb`));
   t0 = performance.now();
-  const history = await startHistory({ nc, db, durable: `history-bench-${run}`, maxInFlight: arg("inflight", 20_000), batchSize: arg("batch", 10_000) });
+  const history = await startHistory({
+    nc,
+    db,
+    durable: `history-bench-${run}`,
+    maxInFlight: arg("inflight", 20_000),
+    batchSize: arg("batch", 10_000),
+  });
   await history.caughtUp(N);
   const secs = (performance.now() - t0) / 1000;
   const st = history.stats();
