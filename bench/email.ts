@@ -207,6 +207,14 @@ async function pipeline(url: string) {
   }
   const seconds = (performance.now() - started) / 1000;
   const peak = rss.peakMiB;
+  const mem = process.memoryUsage();
+  const duck = (
+    await db.conn.runAndReadAll("SELECT sum(memory_usage_bytes)::DOUBLE AS b FROM duckdb_memory()")
+  ).getRowObjectsJS()[0]?.b;
+  process.stderr.write(
+    `  at the end: rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB, main JS heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, ` +
+      `DuckDB ${(Number(duck) / 2 ** 20).toFixed(0)} MiB\n`,
+  );
   rss.stop();
   await running.stop();
   await nc.close();
