@@ -17,8 +17,10 @@ import {
   newEmailCounters,
   outboxMailer,
   type RecommendFn,
+  sendCampaignEmails,
   sendIdOf,
   sendKey,
+  startEmailSink,
 } from "../sinks/index.ts";
 import { EMAIL_NOW, emailConfig, emailDb, SECRET } from "./helpers/email-fixtures.ts";
 import { startTestNats } from "./helpers/nats.ts";
@@ -73,6 +75,49 @@ describe("email sink: batches and the outbox", () => {
       expect(mail.html).toBeTruthy();
       await sink.close();
       store.conn.closeSync();
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("renders and sends on worker threads (outbox) with the same results", async () => {
+    await using nats = await startTestNats();
+    const db = await emailDb();
+    const dir = mkdtempSync(join(tmpdir(), "nudge-threads-"));
+    try {
+      const running = await startEmailSink({
+        nc: nats.nc,
+        db,
+        config: emailConfig(undefined, { DATA_DIR: dir }),
+        renderer: createRenderer(),
+        threads: 2,
+        consumeTriggers: false,
+        counters: newEmailCounters(),
+      });
+      const results = await sendCampaignEmails({ sink: running.sink }, [
+        {
+          campaign: "promo",
+          runId: "r1",
+          profileId: "p1",
+          template: "browse-reminder",
+          items: [{ productId: "sku-5", quantity: 1 }],
+        },
+        {
+          campaign: "promo",
+          runId: "r1",
+          profileId: "p4",
+          template: "browse-reminder",
+          items: [{ productId: "sku-6", quantity: 1 }],
+        },
+      ]);
+      await running.stop();
+      expect(results.map((r) => r.status)).toEqual(["sent", "sent"]);
+      const files = readdirSync(join(dir, "outbox")).sort();
+      expect(files).toEqual(results.map((r) => `${r.sendId}.eml`).sort());
+      const mail = await simpleParser(readFileSync(join(dir, "outbox", `${results[0]!.sendId}.eml`)));
+      expect(mail.messageId).toBe(results[0]!.messageId);
+      expect(String(mail.html)).toContain("Product 5");
     } finally {
       db.close();
       rmSync(dir, { recursive: true, force: true });

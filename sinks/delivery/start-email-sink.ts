@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { SchedulerLike, Subscription } from "rxjs";
 import { type Config, consumeStream, type Db, messageOf, openBucket } from "../../ingest/index.ts";
@@ -16,6 +17,7 @@ import { parseQuietHours } from "./quiet-hours.ts";
 import { retryDelay } from "./retry.ts";
 import { DeliveryStore } from "./store.ts";
 import { requestFromTrigger } from "./trigger-request.ts";
+import { workerDispatcher } from "./worker-dispatcher.ts";
 
 export interface EmailSinkStartDeps {
   nc: NatsConnection;
@@ -28,8 +30,10 @@ export interface EmailSinkStartDeps {
   logger?: EmailSinkLogger;
   /** Default: queries' `recommend` on `db`. */
   recommend?: RecommendFn;
-  /** Default: render and send in this thread through `mailerFromConfig(config)`. */
+  /** Default: render and send in this thread through `mailerFromConfig(config)` (or on `threads` workers). */
   dispatcher?: Dispatcher;
+  /** Render, build MIME and send on this many worker threads (0, the default: in this thread). */
+  threads?: number;
   counters?: EmailCounters;
   options?: Partial<EmailSinkOptions>;
   /** Consume TRIGGERS (default true); false for a campaign-only sink. */
@@ -101,7 +105,7 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
   const sink = new EmailSink({
     store,
     ledger: new Ledger(await openBucket(nc, "ledger")),
-    dispatcher: deps.dispatcher ?? inProcessDispatcher(deps.renderer, mailerFromConfig(config)),
+    dispatcher: deps.dispatcher ?? (await defaultDispatcher(deps)),
     recommend: deps.recommend ?? ((requests, opts) => recommendSql(db, requests, opts)),
     clock,
     scheduler: deps.scheduler,
@@ -181,6 +185,19 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
       await sink.dispatcher.close();
     },
   };
+}
+
+async function defaultDispatcher(deps: EmailSinkStartDeps): Promise<Dispatcher> {
+  const { config } = deps;
+  if (!deps.threads) return inProcessDispatcher(deps.renderer, mailerFromConfig(config));
+  const workers = workerDispatcher({
+    threads: deps.threads,
+    templatesDir: config.TEMPLATES_DIR,
+    smtpUrl: config.SMTP_URL,
+    outboxDir: join(config.DATA_DIR, "outbox"),
+  });
+  await workers.ready();
+  return workers;
 }
 
 function safeJson(data: Uint8Array): unknown {
