@@ -118,6 +118,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       stateGz: encodeSnapshot(snapshotDetectState(state)),
     });
   }
+  log.debug({ lastSeq: cp?.lastSeq ?? 0, triggersSeq }, "reconciling with TRIGGERS");
   const skip = await publishedSince(nc, name, triggersSeq);
   const stats = emptyStats(name);
   stats.lastSeq = cp?.lastSeq ?? 0;

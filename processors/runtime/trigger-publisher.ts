@@ -53,23 +53,33 @@ export async function publishedSince(
   nc: NatsConnection,
   source: string,
   afterSeq: number,
+  timeoutMs = 60_000,
 ): Promise<Set<string>> {
   const ids = new Set<string>();
-  const jsm = await jetstreamManager(nc);
-  const end = (await jsm.streams.info("TRIGGERS")).state.last_seq;
+  const end = await triggersLastSeq(nc);
   if (end <= afterSeq) return ids;
   const consumer = await jetstream(nc).consumers.get("TRIGGERS", {
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: afterSeq + 1,
     headers_only: true,
   });
-  const messages = await consumer.consume();
-  for await (const m of messages) {
-    const id = m.headers?.get("Nats-Msg-Id");
-    if (id && m.headers?.get(SOURCE_HEADER) === source) ids.add(id);
-    if (m.seq >= end) break;
+  const deadline = Date.now() + timeoutMs;
+  let seq = afterSeq;
+  while (seq < end) {
+    if (Date.now() > deadline) {
+      throw new NudgeError(
+        "NUDGE_ERR_INTERNAL",
+        `reading TRIGGERS ${afterSeq + 1}..${end} took over ${timeoutMs} ms`,
+      );
+    }
+    // Fetch, not consume: each round ends by itself (count or expiry), so a stalled read cannot hang start-up.
+    const batch = await consumer.fetch({ max_messages: Math.min(10_000, end - seq), expires: 2_000 });
+    for await (const m of batch) {
+      seq = m.seq;
+      const id = m.headers?.get("Nats-Msg-Id");
+      if (id && m.headers?.get(SOURCE_HEADER) === source) ids.add(id);
+    }
   }
-  await messages.close().catch(() => {});
   return ids;
 }
 
