@@ -78,7 +78,16 @@ export async function findOrStartNats(
  */
 export async function startHost(
   config: Config,
-  opts: { natsUrl?: string; parts?: readonly Part[]; logger?: Logger; embedded?: EmbeddedNats } = {},
+  opts: {
+    natsUrl?: string;
+    parts?: readonly Part[];
+    logger?: Logger;
+    embedded?: EmbeddedNats;
+    /** This instance's profile partition (see README, "Scale-out"). */
+    partition?: { index: number; count: number };
+    /** Called when a part fails for good (the caller exits so a supervisor restarts it). */
+    onFatal?: (err: unknown) => void;
+  } = {},
 ): Promise<Host> {
   const logger = opts.logger ?? pino({ level: config.LOG_LEVEL, base: { app: "nudge" } });
   const parts = new Set(opts.parts ?? PARTS);
@@ -115,9 +124,12 @@ export async function startHost(
     logger.info({ part: "history" }, "history writer started");
   }
   if (parts.has("processors")) {
-    host.processors = await startProcessors({ nc, config, logger });
+    host.processors = await startProcessors({ nc, config, logger, partition: opts.partition });
     stoppers.push(() => host.processors?.stop());
-    host.processors.done.catch((err: unknown) => logger.error({ err }, "processors stopped"));
+    host.processors.done.catch((err: unknown) => {
+      logger.error({ err }, "processors stopped; restart to resume from the checkpoint");
+      opts.onFatal?.(err);
+    });
   }
   const renderer = createRenderer({ templatesDir: config.TEMPLATES_DIR });
   if (parts.has("email") || parts.has("api")) {
