@@ -1,64 +1,23 @@
-import type { SchedulerLike } from "rxjs";
 import { messageOf } from "../../ingest/index.ts";
 import { Batcher } from "./batcher.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { type ComposeOptions, compose, type Recommendation } from "./compose.ts";
+
+import { compose, type Recommendation } from "./compose.ts";
 import { countSkip, type EmailCounters, emailCounters } from "./counters.ts";
 import { decide } from "./decide.ts";
 import type { Dispatcher, RenderJob } from "./dispatcher.ts";
 import { FrequencyCap } from "./frequency-cap.ts";
-import { FINAL_STATES, type Ledger, type LedgerEntry } from "./ledger.ts";
-import type { QuietHours } from "./quiet-hours.ts";
+import { FINAL_STATES, type LedgerEntry } from "./ledger.ts";
+import { recommendForBatch } from "./recommend-batch.ts";
 import { Limiter, retryDelay } from "./retry.ts";
+import { sendLogRow } from "./send-log-row.ts";
 import { SendLogWriter } from "./send-log-writer.ts";
 import { messageIdOf, SendRequest, sendIdOf, sendKey } from "./send-request.ts";
-import type { DeliveryStore, SendLogRow } from "./store.ts";
+import type { EmailSinkDeps, EmailSinkOptions, SendResult } from "./sink-types.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
-/** `recommend()` from queries/, bound to its database: one set-based query per call. */
-export type RecommendFn = (
-  requests: { profileId: string; context: string[] }[],
-  opts: { strategy: string; limit: number; now: Date },
-) => Promise<Recommendation[]>;
-
-export interface SendResult {
-  sendId: string;
-  key: string;
-  messageId: string;
-  status: "sent" | "failed" | "skipped" | "held" | "duplicate";
-  reason?: string;
-  response?: string;
-  error?: string;
-}
-
-export interface EmailSinkOptions extends ComposeOptions {
-  batchSize: number;
-  batchDelayMs: number;
-  /** Batches processed at once (lookups of one overlap sends of another). */
-  batchConcurrency: number;
-  /** Emails in an SMTP transaction at once. */
-  sendConcurrency: number;
-  recommendationLimit: number;
-  quietHours?: QuietHours;
-  frequencyCap: number;
-  frequencyWindowMs: number;
-  /** Emails per second over the whole sink; Infinity for none. */
-  sendRate: number;
-  backoff: { baseMs: number; maxMs: number; maxAttempts: number };
-}
-
-export interface EmailSinkDeps {
-  store: DeliveryStore;
-  ledger: Ledger;
-  dispatcher: Dispatcher;
-  recommend?: RecommendFn;
-  clock?: Clock;
-  /** Drives the micro-batch timer (bufferTime). */
-  scheduler?: SchedulerLike;
-  counters?: EmailCounters;
-  logger?: { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
-  options: EmailSinkOptions;
-}
+// Kept importable from here (sinks/campaigns imports these from this file).
+export type { EmailSinkDeps, EmailSinkOptions, RecommendFn, SendResult } from "./sink-types.ts";
 
 interface Pending {
   req: SendRequest;
@@ -228,17 +187,18 @@ export class EmailSink {
         finals.push(
           ledger.put(entry).then(async () => {
             this.#scheduleHeld(c.req, d.until);
-            await this.#log.add(this.#logRow(c, entry, now, [], profiles.get(c.req.profileId)?.email));
+            await this.#log.add(sendLogRow(c, entry, now, [], profiles.get(c.req.profileId)?.email));
             c.resolve({ ...this.#result(c), status: "held", reason: entry.until });
           }, c.reject),
         );
       }
     }
 
-    const recs = await this.#recommend(
-      toSend.map((t) => t.c.req),
+    const recs = await recommendForBatch(this.#deps.recommend, this.#recommendLock, {
+      requests: toSend.map((t) => t.c.req),
       now,
-    );
+      limit: this.#opts.recommendationLimit,
+    });
     const productIds = new Set<string>();
     for (const t of toSend) for (const it of t.c.req.items) productIds.add(it.productId);
     for (const list of recs.values()) for (const r of list) productIds.add(r.productId);
@@ -305,29 +265,6 @@ export class EmailSink {
     };
   }
 
-  async #recommend(reqs: SendRequest[], now: number): Promise<Map<string, Recommendation[]>> {
-    const out = new Map<string, Recommendation[]>();
-    const { recommend } = this.#deps;
-    if (!recommend) return out;
-    const byStrategy = new Map<string, SendRequest[]>();
-    for (const r of reqs)
-      if (r.strategy) byStrategy.set(r.strategy, [...(byStrategy.get(r.strategy) ?? []), r]);
-    for (const [strategy, list] of byStrategy) {
-      const requests = list.map((r) => ({
-        profileId: r.profileId,
-        context: r.items.map((i) => i.productId),
-      }));
-      // Ask for more than the email shows: items already in the email are dropped afterwards.
-      const limit = this.#opts.recommendationLimit + Math.max(0, ...list.map((r) => r.items.length));
-      const rows = await this.#recommendLock.run(() =>
-        recommend(requests, { strategy, limit, now: new Date(now) }),
-      );
-      for (const row of rows) out.set(row.profileId, [...(out.get(row.profileId) ?? []), row]);
-    }
-    for (const list of out.values()) list.sort((a, b) => a.rank - b.rank);
-    return out;
-  }
-
   async #deliver(c: Claimed, job: RenderJob, recs: Recommendation[], now: number): Promise<void> {
     const { backoff } = this.#opts;
     let attempts = c.entry.attempts;
@@ -374,7 +311,7 @@ export class EmailSink {
     const entry: LedgerEntry = { ...c.entry, ...patch, at: new Date(this.#clock.now()).toISOString() };
     // Log first, ledger second: see SendLogWriter. A log write that fails must not turn a sent email
     // into a resend, so it is reported and the ledger still records the outcome.
-    await this.#log.add(this.#logRow(c, entry, createdAt, recs, email)).catch((err: unknown) => {
+    await this.#log.add(sendLogRow(c, entry, createdAt, recs, email)).catch((err: unknown) => {
       this.#deps.logger?.error({ err: messageOf(err), sendId: c.sendId }, "send log append failed");
     });
     await this.#deps.ledger.put(entry);
@@ -385,33 +322,6 @@ export class EmailSink {
       response: entry.response,
       error: entry.error,
     });
-  }
-
-  #logRow(c: Claimed, e: LedgerEntry, createdAt: number, recs: Recommendation[], email?: string): SendLogRow {
-    return {
-      sendId: c.sendId,
-      key: c.key,
-      messageId: c.messageId,
-      profileId: c.req.profileId,
-      email,
-      campaign: c.req.campaign,
-      triggerId: c.req.triggerId,
-      template: c.req.template,
-      kind: c.req.transactional ? "transactional" : "marketing",
-      recommendations: recs.map((r) => ({
-        productId: r.productId,
-        reason: r.reason,
-        score: r.score,
-        rank: r.rank,
-      })),
-      status: e.state === "sending" ? "failed" : e.state,
-      reason: e.reason ?? e.until,
-      attempts: e.attempts,
-      createdAt,
-      sentAt: e.state === "sent" ? Date.parse(e.at) : undefined,
-      smtpResponse: e.response,
-      error: e.error,
-    };
   }
 
   #result(p: Pending): Pick<SendResult, "sendId" | "key" | "messageId"> {
