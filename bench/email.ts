@@ -207,6 +207,7 @@ async function pipeline(url: string) {
   }
   const seconds = (performance.now() - started) / 1000;
   const peak = rss.peakMiB;
+  (globalThis as { gc?: () => void }).gc?.(); // with node --expose-gc: what is retained, not garbage
   const mem = process.memoryUsage();
   const duck = (
     await db.conn.runAndReadAll("SELECT sum(memory_usage_bytes)::DOUBLE AS b FROM duckdb_memory()")
