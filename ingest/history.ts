@@ -28,7 +28,8 @@ const STATEMENTS = readFileSync(new URL("./history.sql", import.meta.url), "utf8
   .map((s) => s.trim())
   .filter((s) => s.replace(/--.*$/gm, "").trim().length > 0);
 
-const STAGING = `CREATE TEMP TABLE IF NOT EXISTS _staging (
+/** The connection's staging table, in the column order of `eventsToArrow`. */
+export const STAGING_SQL = `CREATE TEMP TABLE IF NOT EXISTS _staging (
   seq DOUBLE, id VARCHAR, type VARCHAR, profile_id VARCHAR, ts_ms DOUBLE, product_id VARCHAR, quantity INTEGER,
   price DOUBLE, currency VARCHAR, order_id VARCHAR, session_id VARCHAR, items VARCHAR, attributes VARCHAR,
   extra VARCHAR, received_ms DOUBLE)`;
@@ -237,7 +238,7 @@ export interface HistoryDeps {
 export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
   const consumer = deps.durable ?? "history";
   const conn = await deps.db.instance.connect();
-  await conn.run(STAGING);
+  await conn.run(STAGING_SQL);
   const seen = new RecentIds(deps.dedupeCapacity ?? 1_000_000);
   const recent = await conn.runAndReadAll("SELECT id FROM events ORDER BY seq DESC LIMIT $n", {
     n: seen.capacity,
