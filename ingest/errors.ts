@@ -1,6 +1,6 @@
 /**
  * One base error for every fault nudge raises, with a stable `code`.
- * The list of codes lives in ERRORS.md; api/ maps codes to HTTP statuses.
+ * The codes are listed here (ErrorCodes); api/errors.ts maps them to HTTP statuses.
  *
  * @example
  * throw new NudgeError("NUDGE_ERR_SEGMENT_SQL", "Parser Error: syntax error at or near FROM", { cause: err });
