@@ -3,15 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { startApiServer } from "../api/index.ts";
 import { openDb } from "../ingest/index.ts";
-import { openSegmentRunner } from "../queries/index.ts";
-import {
-  type Campaign,
-  createCampaigns,
-  createRenderer,
-  newEmailCounters,
-  parseCampaign,
-  startEmailSink,
-} from "../sinks/index.ts";
+import { type Campaign, parseCampaign } from "../sinks/index.ts";
+import { startCampaignStack } from "./helpers/campaign-stack.ts";
 import { emailConfig } from "./helpers/email-fixtures.ts";
 import { startTestNats } from "./helpers/nats.ts";
 import { startTestSmtp } from "./helpers/smtp.ts";
@@ -38,24 +31,8 @@ describe("campaign routes on the real stack", () => {
       INSERT INTO products (product_id, name, category, price, currency, stock, active)
       SELECT 'sku-' || i, 'Product ' || i, 'cat', 10 + i, 'EUR', 5, true FROM range(10) t(i);`);
     const config = emailConfig(smtp.url, { HTTP_PORT: "0" });
-    const renderer = createRenderer();
-    const email = await startEmailSink({
-      nc: nats.nc,
-      db,
-      config,
-      renderer,
-      consumeTriggers: false,
-      counters: newEmailCounters(),
-    });
-    const campaigns = await createCampaigns({
-      nc: nats.nc,
-      db,
-      config,
-      sink: email.sink,
-      renderer,
-      runner: await openSegmentRunner(db, { dir: "./segments" }),
-      campaigns: new Map(defs.map((d) => [d.name, d])),
-    });
+    await using stack = await startCampaignStack({ nats, db, config, defs });
+    const { campaigns } = stack;
     const api = await startApiServer({ config, nc: nats.nc, db, services: { campaigns } });
     try {
       const trigger = (key: string) =>
@@ -106,7 +83,6 @@ describe("campaign routes on the real stack", () => {
       expect(missing.statusCode).toBe(404);
     } finally {
       await api.stop();
-      await email.stop();
       db.close();
     }
   });

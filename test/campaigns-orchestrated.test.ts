@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Db, openDb } from "../ingest/index.ts";
-import { openSegmentRunner } from "../queries/index.ts";
-import {
-  type Campaign,
-  createCampaigns,
-  createRenderer,
-  newEmailCounters,
-  parseCampaign,
-  startEmailSink,
-  systemClock,
-} from "../sinks/index.ts";
+import { type Campaign, parseCampaign, systemClock } from "../sinks/index.ts";
+import { startCampaignStack } from "./helpers/campaign-stack.ts";
 import { emailConfig } from "./helpers/email-fixtures.ts";
 import { startTestNats } from "./helpers/nats.ts";
 import { startTestSmtp } from "./helpers/smtp.ts";
@@ -72,42 +64,24 @@ async function setup() {
   const nats = await startTestNats();
   const smtp = await startTestSmtp();
   const db = await fixture();
-  const config = emailConfig(smtp.url);
-  const renderer = createRenderer();
-  const running = await startEmailSink({
-    nc: nats.nc,
-    db,
-    config,
-    renderer,
-    consumeTriggers: false,
-    counters: newEmailCounters(),
-    clock: { now: () => NOW, sleep: systemClock.sleep },
-  });
-  const runner = await openSegmentRunner(db, { dir: "./segments" });
   const api: Campaign = parseCampaign(
     '{"name":"order-confirmation","kind":"api","template":"order-confirmation"}',
     "oc.json",
   );
-  const campaigns = await createCampaigns({
-    nc: nats.nc,
+  const stack = await startCampaignStack({
+    nats,
     db,
-    config,
-    sink: running.sink,
-    runner,
-    renderer,
-    campaigns: new Map([
-      [bookingCampaign.name, bookingCampaign],
-      [api.name, api],
-    ]),
+    config: emailConfig(smtp.url),
+    defs: [bookingCampaign, api],
+    clock: { now: () => NOW, sleep: systemClock.sleep },
   });
   return {
     nats,
     smtp,
     db,
-    campaigns,
-    running,
+    campaigns: stack.campaigns,
     async [Symbol.asyncDispose]() {
-      await running.stop();
+      await stack[Symbol.asyncDispose]();
       db.close();
       await smtp[Symbol.asyncDispose]();
       await nats[Symbol.asyncDispose]();
