@@ -20,6 +20,7 @@ export * from "./event.ts";
 export * from "./generate.ts";
 export * from "./generate-files.ts";
 export * from "./generate-messages.ts";
+export { Rng } from "./generate-rng.ts";
 export * from "./generate-write.ts";
 export * from "./history.ts";
 export * from "./load.ts";

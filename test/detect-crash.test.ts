@@ -2,19 +2,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { connectNats, loadConfig } from "../ingest/index.ts";
-import type { Trigger } from "../processors/index.ts";
-import { generateLog, mulberry32, sentinel } from "./helpers/detect-log.ts";
-import { oracle, triggerKey } from "./helpers/detect-oracle.ts";
-import { lastSeq, publishLog, readAll, until } from "./helpers/detect-stream.ts";
+import { detectOptions, type Trigger } from "../processors/index.ts";
+import { seededRandom } from "./helpers/detect-log.ts";
+import { publishedLogWithOracle, triggerKey } from "./helpers/detect-oracle.ts";
+import { readAll, until } from "./helpers/detect-stream.ts";
 import { startTestNats } from "./helpers/nats.ts";
 
 const config = loadConfig({});
-const opts = {
-  latenessMs: config.LATENESS,
-  abandonAfterMs: config.ABANDON_AFTER,
-  sessionGapMs: config.SESSION_GAP,
-  minViews: config.MIN_VIEWS,
-};
+const opts = detectOptions(config);
 const worker = new URL("./helpers/detect-worker.ts", import.meta.url).pathname;
 
 interface Worker {
@@ -90,17 +85,11 @@ function spawnWorker(url: string): Worker {
 describe("detection survives SIGKILL", () => {
   it("killed at random points during a replay and restarted, it publishes every oracle trigger exactly once, in order", async () => {
     await using nats = await startTestNats();
-    const log = generateLog({
-      seed: 11,
-      events: 25_000,
-      profiles: 1_250,
-      startMs: Date.UTC(2026, 10, 1),
-      spanMs: 2 * 86_400_000,
-    });
-    log.push(sentinel(log, 11));
-    await publishLog(nats.nc, log);
-    const end = await lastSeq(nats.nc, "EVENTS");
-    const expected = await oracle(log, opts);
+    const { end, expected } = await publishedLogWithOracle(
+      nats.nc,
+      { seed: 11, events: 25_000, profiles: 1_250, days: 2 },
+      opts,
+    );
 
     try {
       await crashAndResume(nats.url, end, expected.keys);
@@ -111,7 +100,7 @@ describe("detection survives SIGKILL", () => {
 });
 
 async function crashAndResume(url: string, end: number, expectedKeys: string[]) {
-  const rnd = mulberry32(Date.now() % 1_000_000);
+  const rnd = seededRandom(Date.now() % 1_000_000);
   const kills: number[] = [];
   let seen = 0;
   let duplicates = 0;

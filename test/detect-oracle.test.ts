@@ -1,36 +1,24 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../ingest/index.ts";
-import { startProcessors, type Trigger } from "../processors/index.ts";
-import { generateLog, sentinel } from "./helpers/detect-log.ts";
-import { oracle, triggerKey } from "./helpers/detect-oracle.ts";
-import { lastSeq, publishLog, readAll, until } from "./helpers/detect-stream.ts";
+import { detectOptions, startProcessors, type Trigger } from "../processors/index.ts";
+import { publishedLogWithOracle, triggerKey } from "./helpers/detect-oracle.ts";
+import { readAll, until } from "./helpers/detect-stream.ts";
 import { startTestNats } from "./helpers/nats.ts";
 
 const config = loadConfig({});
-const opts = {
-  latenessMs: config.LATENESS,
-  abandonAfterMs: config.ABANDON_AFTER,
-  sessionGapMs: config.SESSION_GAP,
-  minViews: config.MIN_VIEWS,
-};
+const opts = detectOptions(config);
 const logger = pino({ level: "silent" });
 
 describe("detection through a real NATS server against a DuckDB SQL oracle", () => {
   it("emits exactly the triggers the SQL oracle derives from a 100k-event log, once each, in order", async () => {
     await using nats = await startTestNats();
-    const log = generateLog({
-      seed: 7,
-      events: 100_000,
-      profiles: 5_000,
-      startMs: Date.UTC(2026, 10, 1),
-      spanMs: 3 * 86_400_000,
-    });
-    log.push(sentinel(log, 7));
-    await publishLog(nats.nc, log);
-    const end = await lastSeq(nats.nc, "EVENTS");
+    const { log, end, expected } = await publishedLogWithOracle(
+      nats.nc,
+      { seed: 7, events: 100_000, profiles: 5_000, days: 3 },
+      opts,
+    );
     expect(end).toBe(log.length);
-    const expected = await oracle(log, opts);
     expect(expected.keys.length).toBeGreaterThan(5_000);
     expect(expected.late).toBeGreaterThan(0);
 

@@ -3,19 +3,20 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { connectNats, loadConfig } from "../ingest/index.ts";
-import { type Processors, partitionMapping, startProcessors, type Trigger } from "../processors/index.ts";
+import {
+  detectOptions,
+  type Processors,
+  partitionMapping,
+  startProcessors,
+  type Trigger,
+} from "../processors/index.ts";
 import { generateLog, sentinel } from "./helpers/detect-log.ts";
 import { oracle, triggerKey } from "./helpers/detect-oracle.ts";
 import { lastSeq, publishLog, readAll, until } from "./helpers/detect-stream.ts";
 import { startTestNats } from "./helpers/nats.ts";
 
 const config = loadConfig({});
-const opts = {
-  latenessMs: config.LATENESS,
-  abandonAfterMs: config.ABANDON_AFTER,
-  sessionGapMs: config.SESSION_GAP,
-  minViews: config.MIN_VIEWS,
-};
+const opts = detectOptions(config);
 const logger = pino({ level: "silent" });
 
 /** Waits until every instance's consumer has nothing pending or un-acked (all checkpointed), then stops them. */

@@ -1,5 +1,5 @@
 import { type DuckDBValue, LIST, listValue, VARCHAR } from "@duckdb/node-api";
-import type { Db } from "../ingest/index.ts";
+import { type Db, Rng } from "../ingest/index.ts";
 
 /** A small shop with several related tables, built in plain JS so tests can count it independently. */
 export interface Shop {
@@ -12,16 +12,10 @@ export interface Shop {
 
 const DAY = 86_400_000;
 
-/** mulberry32: a tiny deterministic PRNG, so the fixture is the same on every run. */
+/** A deterministic random source (ingest's pure-rand generator), so the fixture is the same on every run. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  const next = () => r.float();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
   return { next, pick };
 }

@@ -85,17 +85,22 @@ const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : 
  * const p = await startProcessors({ nc, config, logger, partition: { index: 0, count: 2 } });
  * process.on("SIGTERM", () => p.stop());
  */
-export async function startProcessors(deps: ProcessorsDeps): Promise<Processors> {
-  const { nc, config } = deps;
-  const scheduler = deps.scheduler ?? asyncScheduler;
-  const name = processorName(deps.partition);
-  const log = (deps.logger ?? pino({ level: "info" })).child({ component: "processors", processor: name });
-  const opts: DetectOptions = {
+/** The detector's options from config (ABANDON_AFTER, SESSION_GAP, MIN_VIEWS, LATENESS). */
+export function detectOptions(config: ProcessorsConfig): DetectOptions {
+  return {
     abandonAfterMs: config.ABANDON_AFTER,
     sessionGapMs: config.SESSION_GAP,
     minViews: config.MIN_VIEWS,
     latenessMs: config.LATENESS,
   };
+}
+
+export async function startProcessors(deps: ProcessorsDeps): Promise<Processors> {
+  const { nc, config } = deps;
+  const scheduler = deps.scheduler ?? asyncScheduler;
+  const name = processorName(deps.partition);
+  const log = (deps.logger ?? pino({ level: "info" })).child({ component: "processors", processor: name });
+  const opts = detectOptions(config);
   const everyEvents = deps.checkpoint?.everyEvents ?? 20_000;
   const everyMs = deps.checkpoint?.everyMs ?? 1_000;
   // Un-acked = the batch being flushed + the one filling; the server stops delivering at this bound,

@@ -1,4 +1,4 @@
-import type { ShopEvent } from "../../ingest/index.ts";
+import { Rng, type ShopEvent } from "../../ingest/index.ts";
 
 /**
  * A synthetic shop event log for the detection oracle, crash, partition tests and bench/detect.ts.
@@ -26,15 +26,10 @@ export interface LoggedEvent {
   arriveMs: number;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+/** A seeded random float source in [0, 1) (ingest's pure-rand generator). */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.float();
 }
 
 const MIN = 60_000;
@@ -44,7 +39,7 @@ export const profileIdOf = (i: number) => (i % 7 === 0 ? `user.${i}@shop` : `u-$
 
 /** Events in arrival order. */
 export function generateLog(o: LogOptions): LoggedEvent[] {
-  const rnd = mulberry32(o.seed);
+  const rnd = seededRandom(o.seed);
   const products = o.products ?? 500;
   const jitter = o.jitterMs ?? 2 * MIN;
   const lateFraction = o.lateFraction ?? 0.001;

@@ -2,7 +2,9 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import type { LoggedEvent } from "./detect-log.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { generateLog, type LoggedEvent, sentinel } from "./detect-log.ts";
+import { lastSeq, publishLog } from "./detect-stream.ts";
 
 export interface OracleOptions {
   latenessMs: number;
@@ -82,4 +84,25 @@ export async function oracle(
     instance.closeSync();
     rmSync(file, { force: true });
   }
+}
+
+/**
+ * A generated log (ending in a sentinel that pushes the watermark past every deadline) published to
+ * EVENTS, with the last stream sequence and the oracle's triggers for it.
+ */
+export async function publishedLogWithOracle(
+  nc: NatsConnection,
+  o: { seed: number; events: number; profiles: number; days: number },
+  opts: OracleOptions,
+) {
+  const log = generateLog({
+    seed: o.seed,
+    events: o.events,
+    profiles: o.profiles,
+    startMs: Date.UTC(2026, 10, 1),
+    spanMs: o.days * 86_400_000,
+  });
+  log.push(sentinel(log, o.seed));
+  await publishLog(nc, log);
+  return { log, end: await lastSeq(nc, "EVENTS"), expected: await oracle(log, opts) };
 }
