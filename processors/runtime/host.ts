@@ -5,6 +5,7 @@ import {
   type Config,
   consumeStream,
   deadLetterMessage,
+  decodeEvent,
   messageOf,
   type OutMsg,
   type ShopEvent,
@@ -20,7 +21,6 @@ import {
   snapshotDetectState,
 } from "../detector.ts";
 import { openCheckpoints } from "./checkpoint.ts";
-import { decodeEventFast } from "./fast-decode.ts";
 import { type Partition, partitionFilter, processorName } from "./partition.ts";
 import { encodeSnapshot } from "./snapshot-codec.ts";
 import { emptyStats, type ProcessorStats } from "./stats.ts";
@@ -235,7 +235,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     arrivedSinceTick++;
     batch.count++;
     batch.last = msg;
-    const d = decodeEventFast(msg.subject, msg.data);
+    const d = decodeEvent(msg.subject, msg.data);
     if (!d.ok) {
       stats.invalid[d.reason] = (stats.invalid[d.reason] ?? 0) + 1;
     } else {

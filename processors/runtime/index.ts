@@ -7,7 +7,6 @@
  * await p.stop();
  */
 export * from "./checkpoint.ts";
-export * from "./fast-decode.ts";
 export * from "./host.ts";
 export * from "./partition.ts";
 export * from "./snapshot-codec.ts";
