@@ -98,6 +98,18 @@ export interface CampaignsService {
   startRun(name: string, opts: { dryRun: boolean; params: SegmentParams }): Promise<CampaignRun>;
   getRun(name: string, id: string): Promise<CampaignRun | undefined>;
   preview(name: string, profileId: string): Promise<Preview>;
+  /** A definition as written (no defaults filled in), and its file. */
+  definition(name: string): Promise<{ definition: unknown; source?: string | undefined }>;
+  /**
+   * Creates or replaces a campaign (body already checked by the `Campaign` schema); stored durably and
+   * in effect at once. Semantic problems (a bad cron, a condition that does not compile): CAMPAIGN.
+   */
+  put(
+    name: string,
+    definition: unknown,
+  ): Promise<{ definition: unknown; source?: string | undefined; created: boolean }>;
+  /** True when something was deleted. */
+  delete(name: string): Promise<boolean>;
 }
 
 /** The unsubscribe side of sinks/. */

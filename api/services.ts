@@ -83,6 +83,11 @@ export const noCampaigns: CampaignsService = {
   startRun: async (name) => notFound(name),
   getRun: async (name) => notFound(name),
   preview: async (name) => notFound(name),
+  definition: async (name) => notFound(name),
+  put: async () => {
+    throw new NudgeError("NUDGE_ERR_CAMPAIGN", "this server has no campaigns service");
+  },
+  delete: async () => false,
 };
 
 function notFound(name: string): never {

@@ -18,9 +18,10 @@ import {
 import { type Processors, startProcessors } from "../processors/index.ts";
 import { ModelRefresher, openSegmentRunner } from "../queries/index.ts";
 import {
+  CampaignRegistry,
   createCampaigns,
   createRenderer,
-  loadCampaigns,
+  followCampaigns,
   type RunningEmailSink,
   type RunningJourneys,
   type RunningScheduler,
@@ -161,6 +162,17 @@ export async function startHost(
     stoppers.push(() => host.email?.stop());
     logger.info({ part: "email", smtp: config.SMTP_URL ? "smtp" : "outbox" }, "email sink started");
   }
+  // One set of campaign definitions for the API and the journeys: a PUT through the API re-arms the
+  // scheduler and the journey engine here; a change in the folder (by hand, or by another process's API)
+  // is picked up by the watch.
+  const registry =
+    parts.has("api") || parts.has("journeys") ? CampaignRegistry.fromDir(config.CAMPAIGNS_DIR) : undefined;
+  if (registry) {
+    const unwatch = registry.watch({
+      onError: (err) => logger.error({ err }, "campaign definitions not reloaded; the previous ones stay"),
+    });
+    stoppers.push(unwatch);
+  }
   if (parts.has("api")) {
     // Campaign runs and API-triggered sends go through this process's email sink.
     const campaigns = host.email
@@ -171,6 +183,7 @@ export async function startHost(
           sink: host.email.sink,
           runner: await openSegmentRunner(db, { dir: config.SEGMENTS_DIR }),
           renderer,
+          campaigns: registry,
         })
       : undefined;
     host.api = await startApiServer({
@@ -191,7 +204,7 @@ export async function startHost(
       stoppers.push(() => own.stop());
       running = own;
     }
-    const defs = loadCampaigns(config.CAMPAIGNS_DIR);
+    const defs = registry ?? CampaignRegistry.fromDir(config.CAMPAIGNS_DIR);
     const runner = await openSegmentRunner(db, { dir: config.SEGMENTS_DIR });
     host.journeys = await startJourneys({
       nc,
@@ -220,8 +233,15 @@ export async function startHost(
       logger,
     });
     stoppers.push(() => host.scheduler?.stop());
+    stoppers.push(
+      followCampaigns(defs, {
+        scheduler: host.scheduler,
+        journeys: host.journeys,
+        onError: (err) => logger.error({ err }, "journeys kept their previous definitions"),
+      }),
+    );
     logger.info(
-      { part: "journeys", campaigns: [...defs.keys()], active: host.journeys.stats().active },
+      { part: "journeys", campaigns: [...defs.campaigns.keys()], active: host.journeys.stats().active },
       "journeys and scheduler started",
     );
   }

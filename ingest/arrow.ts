@@ -1,23 +1,18 @@
-import {
-  BOOLEAN as DUCK_BOOLEAN,
-  DOUBLE as DUCK_DOUBLE,
-  INTEGER as DUCK_INTEGER,
-  VARCHAR as DUCK_VARCHAR,
-  type DuckDBConnection,
-  DuckDBDataChunk,
-  type DuckDBType,
-  DuckDBTypeId,
-  type DuckDBValue,
-} from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBDataChunk, DuckDBTypeId, type DuckDBValue } from "@duckdb/node-api";
+import duckdb from "@duckdb/node-bindings";
 import {
   Bool,
+  type Data,
   type DataType,
   Dictionary,
   Float64,
   Int32,
+  Precision,
   type RecordBatch,
   Table,
+  type TimestampMicrosecond,
   TimestampMillisecond,
+  TimeUnit,
   Type,
   Utf8,
   type Vector,
@@ -26,54 +21,87 @@ import {
 
 const CHUNK = 2048;
 
-function duckTypeOf(t: DataType): DuckDBType {
-  switch (t.typeId) {
-    case Type.Utf8:
-    case Type.Dictionary:
-      return DUCK_VARCHAR;
-    case Type.Int:
-      return DUCK_INTEGER;
-    case Type.Float:
-      return DUCK_DOUBLE;
-    case Type.Bool:
-      return DUCK_BOOLEAN;
-    default:
-      throw new Error(`no DuckDB appender mapping for Arrow type ${t}`);
-  }
-}
+/** DuckDB's `string_t`: 16 bytes, the length then up to 12 bytes inline (longer strings point elsewhere). */
+const STRING_T = 16;
+const INLINE = 12;
 
-/** The JS values of rows [from, from+n) of an Arrow column, ready for `DuckDBDataChunk.setColumnValues`. */
-function columnValues(vec: Vector, from: number, n: number, dictCache: Map<unknown, (string | null)[]>) {
-  const out: DuckDBValue[] = new Array(n);
-  if (vec.type.typeId === Type.Dictionary && vec.data.length === 1) {
-    // Dictionary strings: decode the dictionary once, then index it by code (FACTS.md: the fast path).
-    const data = vec.data[0]!;
-    let dict = dictCache.get(data.dictionary);
-    if (!dict) {
-      const decoded: (string | null)[] = data.dictionary ? Array.from(data.dictionary.toArray()) : [];
-      dictCache.set(data.dictionary, decoded);
-      dict = decoded;
-    }
-    const codes = data.values;
-    const hasNulls = data.nullCount > 0;
-    for (let i = 0; i < n; i++) {
-      const r = from + i;
-      out[i] = hasNulls && !vec.isValid(r) ? null : (dict[codes[r]] ?? null);
-    }
-    return out;
+const ARROW_FOR_DUCK: Partial<Record<DuckDBTypeId, (t: DataType) => boolean>> = {
+  [DuckDBTypeId.VARCHAR]: (t) =>
+    t.typeId === Type.Utf8 ||
+    (t.typeId === Type.Dictionary && (t as Dictionary).dictionary.typeId === Type.Utf8),
+  [DuckDBTypeId.INTEGER]: (t) =>
+    t.typeId === Type.Int && (t as unknown as { bitWidth: number }).bitWidth === 32,
+  [DuckDBTypeId.BIGINT]: (t) =>
+    t.typeId === Type.Int && (t as unknown as { bitWidth: number }).bitWidth === 64,
+  [DuckDBTypeId.DOUBLE]: (t) => t.typeId === Type.Float && (t as Float64).precision === Precision.DOUBLE,
+  [DuckDBTypeId.BOOLEAN]: (t) => t.typeId === Type.Bool,
+  [DuckDBTypeId.TIMESTAMP]: (t) => isMicros(t) && !(t as TimestampMicrosecond).timezone,
+  [DuckDBTypeId.TIMESTAMP_TZ]: (t) => isMicros(t) && !!(t as TimestampMicrosecond).timezone,
+};
+const isMicros = (t: DataType) =>
+  t.typeId === Type.Timestamp && (t as TimestampMicrosecond).unit === TimeUnit.MICROSECOND;
+
+/** Copies rows [from, from+n) of one Arrow column into one DuckDB vector of a data chunk. */
+function writeColumn(vector: duckdb.Vector, data: Data, from: number, n: number) {
+  const t = data.type;
+  const dict = t.typeId === Type.Dictionary ? data.dictionary!.data[0]! : undefined;
+  const codes = dict ? (data.values as Int32Array) : undefined;
+  // A row is null when its slot is, or (dictionary) when the value its code points at is.
+  const valid =
+    dict && dict.nullCount > 0
+      ? (r: number) => data.getValid(r) && dict.getValid(codes![r]!)
+      : data.nullCount > 0
+        ? (r: number) => data.getValid(r)
+        : undefined;
+  if (valid) {
+    // DuckDB's mask has Arrow's bitmap layout (bit i of byte i>>3 = row i, 1 = valid).
+    duckdb.vector_ensure_validity_writable(vector);
+    const bits = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) if (valid(from + i)) bits[i >> 3]! |= 1 << (i & 7);
+    duckdb.copy_data_to_vector_validity(vector, 0, bits.buffer, 0, bits.byteLength);
   }
-  if ((vec.type.typeId === Type.Float || vec.type.typeId === Type.Int) && vec.data.length === 1) {
-    const data = vec.data[0]!;
-    const values = data.values;
-    const hasNulls = data.nullCount > 0;
-    for (let i = 0; i < n; i++) {
-      const r = from + i;
-      out[i] = hasNulls && !vec.isValid(r) ? null : Number(values[r]);
-    }
-    return out;
+  if (t.typeId === Type.Bool) {
+    const bytes = new Uint8Array(n);
+    for (let i = 0; i < n; i++) bytes[i] = (data.values[(from + i) >> 3] >> ((from + i) & 7)) & 1;
+    duckdb.copy_data_to_vector(vector, 0, bytes.buffer, 0, n);
+    return;
   }
-  for (let i = 0; i < n; i++) out[i] = (vec.get(from + i) as DuckDBValue | null) ?? null;
-  return out;
+  if (t.typeId !== Type.Utf8 && t.typeId !== Type.Dictionary) {
+    // Fixed width: the bytes are DuckDB's already (int32, int64, double; timestamps as int64 µs).
+    const values = data.values as ArrayBufferView & { BYTES_PER_ELEMENT: number };
+    const width = values.BYTES_PER_ELEMENT;
+    duckdb.copy_data_to_vector(
+      vector,
+      0,
+      values.buffer as ArrayBuffer,
+      values.byteOffset + from * width,
+      n * width,
+    );
+    return;
+  }
+  // Strings: short ones written inline into string_t in one copy, long ones assigned one by one.
+  const strings = dict ?? data;
+  const offsets = strings.valueOffsets as Int32Array;
+  const bytes = strings.values as Uint8Array;
+  const out = new Uint8Array(n * STRING_T);
+  const lengths = new Uint32Array(out.buffer);
+  const long: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = from + i;
+    if (valid && !valid(r)) continue;
+    const k = codes ? codes[r]! : r;
+    const start = offsets[k]!;
+    const len = offsets[k + 1]! - start;
+    if (len <= INLINE) {
+      lengths[i * 4] = len;
+      out.set(bytes.subarray(start, start + len), i * STRING_T + 4);
+    } else long.push(i, start, len);
+  }
+  duckdb.copy_data_to_vector(vector, 0, out.buffer, 0, out.byteLength);
+  for (let j = 0; j < long.length; j += 3) {
+    const start = long[j + 1]!;
+    duckdb.vector_assign_string_element_len(vector, long[j]!, bytes.subarray(start, start + long[j + 2]!));
+  }
 }
 
 function isBatchList(d: RecordBatch | readonly RecordBatch[]): d is readonly RecordBatch[] {
@@ -81,10 +109,13 @@ function isBatchList(d: RecordBatch | readonly RecordBatch[]): d is readonly Rec
 }
 
 /**
- * Appends an Arrow table (or record batches) to a DuckDB table whose columns match it in order,
- * through the appender fed with data chunks column by column.
+ * Appends Arrow record batches to a DuckDB table whose columns match them in order and type
+ * (Utf8 or dictionary-encoded Utf8 → VARCHAR/JSON, Int32 → INTEGER, Int64 → BIGINT, Float64 → DOUBLE,
+ * Bool → BOOLEAN, Timestamp µs → TIMESTAMP / TIMESTAMPTZ), through the appender, writing Arrow's
+ * buffers straight into DuckDB's vectors: no per-value JS conversion. Runs inside the connection's
+ * open transaction, if any.
  *
- * @example await appendArrow(conn, "staging", batch);
+ * @example await appendArrow(conn, "events", batch);
  */
 export async function appendArrow(
   conn: DuckDBConnection,
@@ -94,18 +125,30 @@ export async function appendArrow(
   const batches: readonly RecordBatch[] =
     data instanceof Table ? data.batches : isBatchList(data) ? data : [data];
   if (batches.length === 0) return 0;
-  const types = batches[0]!.schema.fields.map((f) => duckTypeOf(f.type));
   const appender = await conn.createAppender(tableName);
   let rows = 0;
   try {
+    const types = Array.from({ length: appender.columnCount }, (_, c) => appender.columnType(c));
+    const fields = batches[0]!.schema.fields;
+    if (fields.length !== types.length) {
+      throw new Error(`${tableName} has ${types.length} columns, the Arrow batch ${fields.length}`);
+    }
+    fields.forEach((f, c) => {
+      if (!ARROW_FOR_DUCK[types[c]!.typeId]?.(f.type)) {
+        throw new Error(
+          `column ${c + 1} of ${tableName} is ${types[c]}, the Arrow field ${f.name} is ${f.type}`,
+        );
+      }
+    });
     for (const batch of batches) {
-      const cache = new Map<unknown, (string | null)[]>();
-      const columns = batch.schema.fields.map((_, c) => batch.getChildAt(c)!);
+      const columns = fields.map((_, c) => batch.getChildAt(c)!.data);
+      if (columns.some((d) => d.length !== 1))
+        throw new Error("appendArrow: one data chunk per column expected");
       for (let from = 0; from < batch.numRows; from += CHUNK) {
         const n = Math.min(CHUNK, batch.numRows - from);
         const chunk = DuckDBDataChunk.create(types, n);
-        columns.forEach((vec, c) => {
-          chunk.setColumnValues(c, columnValues(vec, from, n, cache));
+        columns.forEach((d, c) => {
+          writeColumn(duckdb.data_chunk_get_vector(chunk.chunk, c), d[0]!, from, n);
         });
         appender.appendDataChunk(chunk);
         rows += n;

@@ -1,17 +1,6 @@
--- The history writer's transaction: staged Arrow rows → events, purchase_items, profiles, offset.
--- $consumer and $last_seq are bound; _staging is the connection's temp table, filled by the appender.
-INSERT INTO events
-SELECT CAST(seq AS BIGINT), id, type, profile_id, to_timestamp(ts_ms / 1000), product_id, quantity, price,
-       currency, order_id, session_id, CAST(attributes AS JSON), CAST(extra AS JSON), to_timestamp(received_ms / 1000)
-FROM _staging;
-
-INSERT INTO purchase_items
-SELECT CAST(s.seq AS BIGINT), s.id, s.profile_id, to_timestamp(s.ts_ms / 1000), s.order_id,
-       i.productId, coalesce(i.quantity, 1), i.price
-FROM _staging s,
-     unnest(from_json(s.items, '[{"productId":"VARCHAR","quantity":"INTEGER","price":"DOUBLE"}]')) AS t(i)
-WHERE s.items IS NOT NULL;
-
+-- The history writer's transaction, after the Arrow batches were appended to events and purchase_items.
+-- _profile_updates is the connection's temp table of this batch's profile updates; $consumer and
+-- $last_seq are bound.
 INSERT INTO profiles (profile_id, email, first_name, last_name, locale, timezone, consent, created_at, attributes)
 SELECT profile_id,
        arg_max(attributes ->> 'email', ts_ms) FILTER (WHERE attributes ->> 'email' IS NOT NULL),
@@ -22,7 +11,7 @@ SELECT profile_id,
        arg_max(attributes ->> 'consent', ts_ms) FILTER (WHERE attributes ->> 'consent' IS NOT NULL),
        to_timestamp(min(ts_ms) / 1000),
        CAST(arg_max(attributes, ts_ms) AS JSON)
-FROM _staging WHERE type = 'profile_update'
+FROM _profile_updates
 GROUP BY profile_id
 ON CONFLICT (profile_id) DO UPDATE SET
   email = coalesce(EXCLUDED.email, email),

@@ -5,14 +5,14 @@ import {
   Dictionary,
   Float64,
   Int32,
+  Int64,
   makeData,
-  makeTable,
   makeVector,
   type RecordBatch,
   Table,
+  TimestampMicrosecond,
   Utf8,
   type Vector,
-  vectorFromArray,
 } from "apache-arrow";
 import { bufferTime, concatMap, filter, map, type Subscription } from "rxjs";
 import { appendArrow } from "./arrow.ts";
@@ -20,19 +20,54 @@ import { consumeStream, type StreamMsg } from "./consumer.ts";
 import type { Db } from "./db.ts";
 import { type Decoded, decodeEvent, type RejectReason } from "./decode.ts";
 import { deadLetter } from "./dlq.ts";
-import { type FlatEvent, flatEvent } from "./event.ts";
+import { type FlatEvent, flatEvent, type PurchaseItem, type ShopEvent } from "./event.ts";
 import { RecentIds } from "./recent-ids.ts";
 
 const STATEMENTS = readFileSync(new URL("./history.sql", import.meta.url), "utf8")
   .split(/;\s*\n\s*\n/)
   .map((s) => s.trim())
   .filter((s) => s.replace(/--.*$/gm, "").trim().length > 0);
+const [UPSERT_PROFILES, UPSERT_OFFSET] = STATEMENTS as [string, string];
 
-/** The connection's staging table, in the column order of `eventsToArrow`. */
-export const STAGING_SQL = `CREATE TEMP TABLE IF NOT EXISTS _staging (
-  seq DOUBLE, id VARCHAR, type VARCHAR, profile_id VARCHAR, ts_ms DOUBLE, product_id VARCHAR, quantity INTEGER,
-  price DOUBLE, currency VARCHAR, order_id VARCHAR, session_id VARCHAR, items VARCHAR, attributes VARCHAR,
-  extra VARCHAR, received_ms DOUBLE)`;
+/** The connection's staging table for profile updates (the only rows that need SQL to land). */
+export const STAGING_SQL =
+  "CREATE TEMP TABLE IF NOT EXISTS _profile_updates (profile_id VARCHAR, ts_ms DOUBLE, attributes VARCHAR)";
+
+const ASCII_ONLY = /^[ -~]*$/;
+const encoder = new TextEncoder();
+
+/** A Utf8 vector built in one pass: ASCII copied char by char, anything else through TextEncoder. */
+export function utf8Vector(values: readonly (string | undefined)[]): Vector<Utf8> {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let bytes = 0;
+  for (let i = 0; i < n; i++) bytes += (values[i]?.length ?? 0) * 3;
+  const data = new Uint8Array(bytes);
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === undefined) nullCount++;
+    else {
+      validity[i >> 3]! |= 1 << (i & 7);
+      if (v.length < 64 && ASCII_ONLY.test(v))
+        for (let j = 0; j < v.length; j++) data[at++] = v.charCodeAt(j);
+      else at += encoder.encodeInto(v, data.subarray(at)).written;
+    }
+    offsets[i + 1] = at;
+  }
+  return makeVector(
+    makeData({
+      type: new Utf8(),
+      length: n,
+      nullCount,
+      nullBitmap: nullCount > 0 ? validity : null,
+      valueOffsets: offsets,
+      data: data.subarray(0, at),
+    }),
+  );
+}
 
 /** Dictionary-encodes strings in one pass (Map lookup per value): much cheaper than a generic builder. */
 function dictionaryVector(values: readonly (string | undefined)[]): Vector<Dictionary<Utf8, Int32>> {
@@ -57,19 +92,56 @@ function dictionaryVector(values: readonly (string | undefined)[]): Vector<Dicti
     codes[i] = code;
     validity[i >> 3]! |= 1 << (i & 7);
   }
-  const type = new Dictionary(new Utf8(), new Int32());
-  const dictionary = vectorFromArray(dict, new Utf8());
   return makeVector(
     makeData({
-      type,
+      type: new Dictionary(new Utf8(), new Int32()),
       length: n,
       nullCount,
       nullBitmap: nullCount > 0 ? validity : null,
       data: codes,
-      dictionary,
+      dictionary: utf8Vector(dict),
     }),
   );
 }
+
+/** Int64 (or timestamp µs) column from safe-integer numbers, without a BigInt per value. */
+function int64Data(values: readonly number[], scale = 1): BigInt64Array {
+  const out = new BigInt64Array(values.length);
+  const words = new Uint32Array(out.buffer);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]! * scale;
+    const hi = Math.floor(v / 4_294_967_296);
+    words[2 * i] = v - hi * 4_294_967_296;
+    words[2 * i + 1] = hi;
+  }
+  return out;
+}
+
+const int64Vector = (values: readonly number[]) =>
+  makeVector(makeData({ type: new Int64(), length: values.length, nullCount: 0, data: int64Data(values) }));
+const TS = new TimestampMicrosecond("UTC");
+const timestampVector = (ms: readonly number[]) =>
+  makeVector(makeData({ type: TS, length: ms.length, nullCount: 0, data: int64Data(ms, 1000) }));
+
+function numberVector<T extends Int32 | Float64>(type: T, values: readonly (number | undefined)[]) {
+  const n = values.length;
+  const data = type instanceof Int32 ? new Int32Array(n) : new Float64Array(n);
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === undefined) nullCount++;
+    else {
+      data[i] = v;
+      validity[i >> 3]! |= 1 << (i & 7);
+    }
+  }
+  return makeVector(
+    makeData({ type, length: n, nullCount, nullBitmap: nullCount > 0 ? validity : null, data } as never),
+  ) as unknown as Vector<T>;
+}
+
+const json = (v: unknown) => (v === undefined ? undefined : JSON.stringify(v));
 
 export interface HistoryStats {
   accepted: number;
@@ -86,53 +158,98 @@ interface Row {
   decoded: Extract<Decoded, { ok: true }>;
 }
 
+/** The history rows of a micro-batch, as Arrow record batches in the column order of their tables. */
+export interface HistoryArrow {
+  /** → `events` */
+  events: RecordBatch;
+  /** → `purchase_items`, one row per purchased item (undefined without purchases). */
+  purchaseItems: RecordBatch | undefined;
+  /** → `_profile_updates`, then upserted into `profiles` (undefined without profile updates). */
+  profileUpdates: RecordBatch | undefined;
+}
+
 /**
- * Builds the Arrow record batch of a micro-batch of accepted events (strings dictionary-encoded),
- * in the column order of the `_staging` table.
+ * Builds the Arrow record batches of a micro-batch of accepted events: strings dictionary-encoded
+ * (plain Utf8 for ids, which never repeat), timestamps in microseconds, in the tables' column order.
  */
-export function eventsToArrow(rows: readonly Row[], receivedMs: number): RecordBatch {
+export function eventsToArrow(rows: readonly Row[], receivedMs: number): HistoryArrow {
   const n = rows.length;
-  const seq = new Float64Array(n);
-  const tsMs = new Float64Array(n);
+  const seq: number[] = new Array(n);
+  const tsMs: number[] = new Array(n);
+  const events: ShopEvent[] = new Array(n);
   const flat: FlatEvent[] = new Array(n);
-  rows.forEach((r, i) => {
+  const items: { row: number; item: PurchaseItem }[] = [];
+  const updates: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
     seq[i] = r.seq;
     tsMs[i] = r.decoded.tsMs;
-    flat[i] = flatEvent(r.decoded.event);
-  });
-  const events = rows.map((r) => r.decoded.event);
-  const json = (v: unknown) => (v === undefined ? undefined : JSON.stringify(v));
-  const numbers = makeTable({ seq, ts_ms: tsMs, received_ms: new Float64Array(n).fill(receivedMs) });
-  // Column order = the _staging table's. Every string column is dictionary-encoded (one code path
-  // into DuckDB; for repeated values like type, profile and product it also shrinks the batch).
-  return new Table({
-    seq: numbers.getChild("seq")!,
-    id: dictionaryVector(events.map((e) => e.id)),
-    type: dictionaryVector(events.map((e) => e.type)),
-    profile_id: dictionaryVector(events.map((e) => e.profileId)),
-    ts_ms: numbers.getChild("ts_ms")!,
-    product_id: dictionaryVector(flat.map((f) => f.productId)),
-    quantity: vectorFromArray(
-      flat.map((f) => f.quantity ?? null),
-      new Int32(),
-    ),
-    price: vectorFromArray(
-      events.map((e) => e.price ?? null),
-      new Float64(),
-    ),
-    currency: dictionaryVector(events.map((e) => e.currency)),
-    order_id: dictionaryVector(flat.map((f) => f.orderId)),
-    session_id: dictionaryVector(events.map((e) => e.sessionId)),
-    items: dictionaryVector(flat.map((f) => json(f.items))),
-    attributes: dictionaryVector(flat.map((f) => json(f.attributes))),
-    extra: dictionaryVector(rows.map((r) => json(r.decoded.extra))),
-    received_ms: numbers.getChild("received_ms")!,
-  }).batches[0]!;
+    const e = r.decoded.event;
+    events[i] = e;
+    flat[i] = flatEvent(e);
+    if (e.type === "purchase") for (const item of e.items) items.push({ row: i, item });
+    else if (e.type === "profile_update") updates.push(i);
+  }
+  const batch = (columns: Record<string, Vector>) => new Table(columns).batches[0]!;
+  return {
+    events: batch({
+      seq: int64Vector(seq),
+      id: utf8Vector(events.map((e) => e.id)),
+      type: dictionaryVector(events.map((e) => e.type)),
+      profile_id: dictionaryVector(events.map((e) => e.profileId)),
+      ts: timestampVector(tsMs),
+      product_id: dictionaryVector(flat.map((f) => f.productId)),
+      quantity: numberVector(
+        new Int32(),
+        flat.map((f) => f.quantity),
+      ),
+      price: numberVector(
+        new Float64(),
+        events.map((e) => e.price),
+      ),
+      currency: dictionaryVector(events.map((e) => e.currency)),
+      order_id: dictionaryVector(flat.map((f) => f.orderId)),
+      session_id: dictionaryVector(events.map((e) => e.sessionId)),
+      attributes: utf8Vector(flat.map((f) => json(f.attributes))),
+      extra: utf8Vector(rows.map((r) => json(r.decoded.extra))),
+      received_at: timestampVector(new Array(n).fill(receivedMs)),
+    }),
+    purchaseItems:
+      items.length === 0
+        ? undefined
+        : batch({
+            seq: int64Vector(items.map((x) => seq[x.row]!)),
+            event_id: utf8Vector(items.map((x) => events[x.row]!.id)),
+            profile_id: dictionaryVector(items.map((x) => events[x.row]!.profileId)),
+            ts: timestampVector(items.map((x) => tsMs[x.row]!)),
+            order_id: dictionaryVector(items.map((x) => flat[x.row]!.orderId)),
+            product_id: dictionaryVector(items.map((x) => x.item.productId)),
+            quantity: numberVector(
+              new Int32(),
+              items.map((x) => x.item.quantity ?? 1),
+            ),
+            price: numberVector(
+              new Float64(),
+              items.map((x) => x.item.price),
+            ),
+          }),
+    profileUpdates:
+      updates.length === 0
+        ? undefined
+        : batch({
+            profile_id: utf8Vector(updates.map((i) => events[i]!.profileId)),
+            ts_ms: numberVector(
+              new Float64(),
+              updates.map((i) => tsMs[i]!),
+            ),
+            attributes: utf8Vector(updates.map((i) => json(flat[i]!.attributes))),
+          }),
+  };
 }
 
 export interface PreparedBatch {
-  /** The accepted events as one Arrow record batch (undefined when none were accepted). */
-  arrow: RecordBatch | undefined;
+  /** The accepted events as Arrow record batches (undefined when none were accepted). */
+  arrow: HistoryArrow | undefined;
   accepted: number;
   duplicates: number;
   rejected: {
@@ -144,7 +261,7 @@ export interface PreparedBatch {
 }
 
 /**
- * The pure half of a micro-batch (no I/O): decode, drop repeated ids, build the Arrow record batch.
+ * The pure half of a micro-batch (no I/O): decode, drop repeated ids, build the Arrow record batches.
  * Runs while DuckDB is still committing the previous batch.
  */
 export function prepareHistoryBatch(
@@ -174,14 +291,24 @@ export function prepareHistoryBatch(
   };
 }
 
-/** The durable half: append the Arrow batch and commit it with the stream offset in one transaction. */
+/**
+ * The durable half, one transaction: the Arrow batches appended straight into `events` and
+ * `purchase_items`, profile updates upserted, and the stream offset — all or nothing.
+ */
 export async function commitHistoryBatch(conn: DuckDBConnection, batch: PreparedBatch, consumer: string) {
-  await conn.run("DELETE FROM _staging");
-  if (batch.arrow) await appendArrow(conn, "_staging", batch.arrow);
   await conn.run("BEGIN TRANSACTION");
   try {
-    if (batch.arrow) for (const sql of STATEMENTS.slice(0, -1)) await conn.run(sql);
-    await conn.run(STATEMENTS.at(-1)!, { consumer, last_seq: batch.lastSeq });
+    const arrow = batch.arrow;
+    if (arrow) {
+      await appendArrow(conn, "events", arrow.events);
+      if (arrow.purchaseItems) await appendArrow(conn, "purchase_items", arrow.purchaseItems);
+      if (arrow.profileUpdates) {
+        await conn.run("DELETE FROM _profile_updates");
+        await appendArrow(conn, "_profile_updates", arrow.profileUpdates);
+        await conn.run(UPSERT_PROFILES);
+      }
+    }
+    await conn.run(UPSERT_OFFSET, { consumer, last_seq: batch.lastSeq });
     await conn.run("COMMIT");
   } catch (err) {
     await conn.run("ROLLBACK").catch(() => {});

@@ -71,6 +71,16 @@ export function fakeCampaigns(): CampaignsService & {
         text: `Hello ${profileId}`,
       };
     },
+    async definition(name) {
+      known(name);
+      return { definition: { name, kind: name === "welcome" ? "api" : "orchestrated" } };
+    },
+    async put(_name, definition) {
+      return { definition, created: false };
+    },
+    async delete(name) {
+      return name === "welcome" || name === "winback";
+    },
   };
 }
 

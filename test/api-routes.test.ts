@@ -347,6 +347,11 @@ describe("ops", () => {
     expect(
       doc.paths["/v1/segments/count"].post.requestBody.content["application/json"].schema.properties,
     ).toHaveProperty("sql");
+    const definition = doc.paths["/v1/campaigns/{name}"];
+    expect(Object.keys(definition).sort()).toEqual(["delete", "get", "put"]);
+    // The PUT body is the campaign schema of the definition files: one shape per kind.
+    const body = JSON.stringify(definition.put.requestBody.content["application/json"].schema);
+    for (const kind of ["journey", "action", "api", "orchestrated"]) expect(body).toContain(`"${kind}"`);
     expect((await inject({ method: "GET", url: "/docs" })).statusCode).toBeLessThan(400);
   });
 

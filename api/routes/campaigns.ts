@@ -1,6 +1,8 @@
+import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { NudgeError } from "../../ingest/index.ts";
+import { Campaign } from "../../sinks/index.ts";
 import type { AppDeps } from "../deps.ts";
 import { ErrorBody } from "../errors.ts";
 import type { IdempotencyStore } from "../idempotency.ts";
@@ -27,8 +29,10 @@ const Run = z.looseObject({
   steps: z.array(z.looseObject({ name: z.string(), kind: z.string().optional(), count: z.number() })),
 });
 const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody };
+/** A definition as written: what PUT takes and GET gives back (checked by `Campaign` on the way in). */
+const Definition = z.looseObject({ name: z.string(), kind: z.string() });
 
-/** Campaigns: list, API-triggered sends (with Idempotency-Key), runs and dry runs, previews. */
+/** Campaigns: definitions (list, get, put, delete), API-triggered sends (with Idempotency-Key), runs, previews. */
 export function campaignsRoutes(
   deps: AppDeps,
   idempotency: () => Promise<IdempotencyStore>,
@@ -38,6 +42,79 @@ export function campaignsRoutes(
       "/v1/campaigns",
       { schema: { tags: ["campaigns"], summary: "List campaigns", response: { 200: z.array(Summary) } } },
       async () => deps.campaigns.list(),
+    );
+
+    app.get(
+      "/v1/campaigns/:name",
+      {
+        schema: {
+          tags: ["campaigns"],
+          summary: "Get a campaign's definition, as written",
+          params: NameParams,
+          response: { 200: Definition, 404: ErrorBody },
+        },
+      },
+      async (req) => Definition.parse((await deps.campaigns.definition(req.params.name)).definition),
+    );
+
+    // The body as sent: zod fills in defaults and turns `wait: 24h` into milliseconds, but the file keeps
+    // what the manager wrote (so GET gives back what PUT took).
+    const sent = new WeakMap<FastifyRequest, unknown>();
+    app.put(
+      "/v1/campaigns/:name",
+      {
+        schema: {
+          tags: ["campaigns"],
+          summary: "Create or replace a campaign",
+          description:
+            "The body is a campaign definition, as in a CAMPAIGNS_DIR file. `name` may be left out (the URL's " +
+            "name is used); when given it must equal the URL's (a PUT never renames). Checked by the same " +
+            "schema as the files (400 with the path of each problem), then its cron schedule and journey " +
+            "conditions (422), then written to CAMPAIGNS_DIR atomically (a restart sees it) and in effect at " +
+            "once: schedules re-armed, new journey entries follow the new steps. 201 when created, 200 when replaced.",
+          params: NameParams,
+          body: Campaign,
+          response: { 200: Definition, 201: Definition, ...errors },
+        },
+        preValidation: async (req) => {
+          const body: unknown = req.body;
+          if (isRecord(body)) {
+            body.name ??= req.params.name;
+            sent.set(req, structuredClone(body));
+          }
+        },
+      },
+      async (req, reply) => {
+        if (req.body.name !== req.params.name) {
+          return reply.code(400).send({
+            error: "invalid request",
+            issues: [{ path: "body.name", message: `must be ${req.params.name}, the name in the URL` }],
+          });
+        }
+        const r = await deps.campaigns.put(req.params.name, sent.get(req) ?? req.body);
+        return reply.code(r.created ? 201 : 200).send(Definition.parse(r.definition));
+      },
+    );
+
+    app.delete(
+      "/v1/campaigns/:name",
+      {
+        schema: {
+          tags: ["campaigns"],
+          summary: "Delete a campaign",
+          description:
+            "Removes its file. Runs already started finish; no new run, fire or journey entry starts. " +
+            "Profiles inside a deleted journey pause where they are (they go on if it comes back).",
+          params: NameParams,
+          response: { 204: z.null().describe("deleted"), 404: ErrorBody },
+        },
+      },
+      async (req, reply) => {
+        if (!(await deps.campaigns.delete(req.params.name))) {
+          throw new NudgeError("NUDGE_ERR_CAMPAIGN_NOT_FOUND", `no campaign named ${req.params.name}`);
+        }
+        return reply.code(204).send(null);
+      },
     );
 
     app.post(
@@ -144,3 +221,6 @@ export function campaignsRoutes(
     );
   };
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);

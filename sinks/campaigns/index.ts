@@ -15,11 +15,13 @@ import { emailSinkOptions, unsubscribeSecret } from "../delivery/start-email-sin
 import type { Renderer } from "../render/index.ts";
 import type { Campaign } from "./definition.ts";
 import { previewEmail } from "./preview.ts";
+import { CampaignRegistry } from "./registry.ts";
 import { CampaignService } from "./service.ts";
-import { loadCampaigns } from "./store.ts";
 
 export * from "./definition.ts";
+export * from "./follow.ts";
 export * from "./preview.ts";
+export * from "./registry.ts";
 export * from "./run-workflow.ts";
 export * from "./service.ts";
 export * from "./store.ts";
@@ -33,12 +35,18 @@ export async function createCampaigns(deps: {
   runner: SegmentRunner;
   renderer: Renderer;
   clock?: Clock;
-  campaigns?: Map<string, Campaign>;
+  /** Default: the definitions of CAMPAIGNS_DIR (changes written there); a Map is kept in memory only. */
+  campaigns?: CampaignRegistry | ReadonlyMap<string, Campaign>;
 }): Promise<CampaignService> {
   const clock = deps.clock ?? systemClock;
   const compose = emailSinkOptions(deps.config, await unsubscribeSecret(deps.nc, deps.config));
   return new CampaignService({
-    campaigns: deps.campaigns ?? loadCampaigns(deps.config.CAMPAIGNS_DIR),
+    registry:
+      deps.campaigns instanceof CampaignRegistry
+        ? deps.campaigns
+        : deps.campaigns
+          ? CampaignRegistry.inMemory(deps.campaigns.values())
+          : CampaignRegistry.fromDir(deps.config.CAMPAIGNS_DIR),
     runner: deps.runner,
     sink: deps.sink,
     state: await openBucket(deps.nc, "state"),

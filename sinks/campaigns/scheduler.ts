@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import type { KV } from "@nats-io/kv";
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
@@ -10,6 +11,12 @@ import type { CampaignService } from "./service.ts";
 
 type Scheduled = Extract<Campaign, { kind: "action" | "orchestrated" }>;
 export type Schedule = NonNullable<Scheduled["schedule"]>;
+type Armed = Scheduled & { schedule: Schedule };
+
+const armed = (defs: Iterable<Campaign>): Armed[] =>
+  [...defs].filter(
+    (c): c is Armed => (c.kind === "action" || c.kind === "orchestrated") && c.schedule !== undefined,
+  );
 
 /**
  * The first fire time strictly after `afterMs` (ms), or undefined when there is none (a past `at`).
@@ -58,6 +65,8 @@ const ScheduleState = z.object({
   lastFiredMs: z.number().nullable(),
   lastRunId: z.string().nullable(),
   error: z.string().optional(),
+  /** The schedule (JSON) these fields are for: when it changes, fires before the change are not owed. */
+  schedule: z.string().optional(),
 });
 type ScheduleState = z.infer<typeof ScheduleState>;
 
@@ -78,6 +87,12 @@ export interface RunningScheduler {
   next(): Record<string, number | undefined>;
   /** Resolves when every scheduled loop has settled its current fire (for tests). */
   idle(): Promise<void>;
+  /**
+   * Re-arms after definitions changed: a new or changed schedule starts planning now (a changed one
+   * owes no fire from before the change), a removed one stops. A fire already running finishes.
+   * Resolves once every new loop has planned its next fire (see `next`).
+   */
+  update(defs: Iterable<Campaign>): Promise<void>;
   stop(): void;
 }
 
@@ -98,10 +113,8 @@ export function startCampaignScheduler(deps: SchedulerDeps): RunningScheduler {
   const { clock, state, logger } = deps;
   let stopped = false;
   const planned: Record<string, number | undefined> = {};
-  const scheduled = [...deps.defs].filter(
-    (c): c is Scheduled & { schedule: Schedule } =>
-      (c.kind === "action" || c.kind === "orchestrated") && c.schedule !== undefined,
-  );
+  /** One loop per scheduled campaign, with the definition it runs; a replaced loop is cancelled. */
+  const loops = new Map<string, { def: Armed; cancelled: boolean }>();
 
   const read = async (name: string): Promise<{ s: ScheduleState; revision: number } | undefined> => {
     const e = await state.get(`schedule.${name}`);
@@ -116,7 +129,7 @@ export function startCampaignScheduler(deps: SchedulerDeps): RunningScheduler {
     return /\$now\b/.test(text) ? { now: new Date(fireMs).toISOString() } : {};
   };
 
-  const fire = async (c: Scheduled, fireMs: number) => {
+  const fire = async (c: Armed, fireMs: number) => {
     const runId = new Date(fireMs).toISOString();
     let error: string | undefined;
     try {
@@ -137,6 +150,7 @@ export function startCampaignScheduler(deps: SchedulerDeps): RunningScheduler {
       lastFiredMs: Math.max(fireMs, prev?.s.lastFiredMs ?? fireMs),
       lastRunId: runId,
       ...(error ? { error } : {}),
+      schedule: JSON.stringify(c.schedule),
     };
     await state.put(`schedule.${c.name}`, JSON.stringify(next));
   };
@@ -149,45 +163,76 @@ export function startCampaignScheduler(deps: SchedulerDeps): RunningScheduler {
     return p;
   };
 
-  const catchUp = async (c: Scheduled & { schedule: Schedule }): Promise<number> => {
+  const catchUp = async (c: Armed, token: { cancelled: boolean }): Promise<number> => {
+    const schedule = JSON.stringify(c.schedule);
     let cur = await read(c.name);
     if (!cur) {
-      const s: ScheduleState = { since: clock.now(), lastFiredMs: null, lastRunId: null };
+      const s: ScheduleState = { since: clock.now(), lastFiredMs: null, lastRunId: null, schedule };
       await state.create(`schedule.${c.name}`, JSON.stringify(s)).catch(() => 0);
       cur = await read(c.name);
+    } else if (cur.s.schedule !== schedule) {
+      // A new schedule (or state written before schedules were recorded): owe nothing from before it.
+      const since = cur.s.schedule === undefined ? cur.s.since : clock.now();
+      await state.put(`schedule.${c.name}`, JSON.stringify({ ...cur.s, since, schedule }));
+      cur = await read(c.name);
     }
-    const since = cur?.s.lastFiredMs ?? cur?.s.since ?? clock.now();
+    const since = Math.max(cur?.s.lastFiredMs ?? Number.NEGATIVE_INFINITY, cur?.s.since ?? clock.now());
     const owed = missedFire(c.schedule, since, clock.now());
-    if (owed === undefined || stopped) return since;
+    if (owed === undefined || stopped || token.cancelled) return since;
     await fire(c, owed);
     return owed;
   };
 
-  const wake = async (c: Scheduled, at: number) => {
+  const wake = async (c: Armed, at: number) => {
     const last = (await read(c.name))?.s.lastFiredMs ?? null;
     if (last === null || last < at) await fire(c, at);
   };
 
-  const loop = async (c: Scheduled & { schedule: Schedule }) => {
-    let since = await track(catchUp(c));
+  const loop = async (c: Armed, token: { cancelled: boolean }, armed: () => void) => {
+    const off = () => stopped || token.cancelled;
+    let since = await track(catchUp(c, token));
     for (;;) {
       const at = nextFireTime(c.schedule, since);
+      if (off()) return;
       planned[c.name] = at;
-      if (at === undefined || stopped) return;
-      while (!stopped && clock.now() < at) await clock.sleep(Math.min(SLICE_MS, at - clock.now()));
-      if (stopped) return;
+      armed();
+      if (at === undefined) return;
+      while (!off() && clock.now() < at) await clock.sleep(Math.min(SLICE_MS, at - clock.now()));
+      if (off()) return;
       await track(wake(c, at));
       since = at;
     }
   };
 
-  for (const c of scheduled) {
-    void loop(c).catch((err: unknown) =>
-      logger?.error({ campaign: c.name, err: messageOf(err) }, "scheduler stopped"),
-    );
-  }
+  const update = async (defs: Iterable<Campaign>) => {
+    const next = new Map(armed(defs).map((c) => [c.name, c]));
+    for (const [name, token] of loops) {
+      if (isDeepStrictEqual(next.get(name), token.def)) continue;
+      token.cancelled = true;
+      loops.delete(name);
+      delete planned[name];
+    }
+    const arming: Promise<void>[] = [];
+    for (const c of next.values()) {
+      if (loops.has(c.name)) continue;
+      const token = { def: c, cancelled: false };
+      loops.set(c.name, token);
+      arming.push(
+        new Promise<void>((armed) => {
+          loop(c, token, armed)
+            .catch((err: unknown) =>
+              logger?.error({ campaign: c.name, err: messageOf(err) }, "scheduler stopped"),
+            )
+            .finally(armed);
+        }),
+      );
+    }
+    await Promise.all(arming);
+  };
+  void update(deps.defs);
 
   return {
+    update,
     next: () => ({ ...planned }),
     async idle() {
       // Loops wake in a microtask after a clock move; give them a few turns, then wait for their work.

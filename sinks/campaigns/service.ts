@@ -7,7 +7,10 @@ import type { EmailSink, SendResult } from "../delivery/email-sink.ts";
 import { TokenBucket } from "../delivery/token-bucket.ts";
 import type { EmailContent } from "../render/index.ts";
 import type { Campaign, Step } from "./definition.ts";
+import { checkCondition } from "./journeys/condition.ts";
+import type { CampaignRegistry } from "./registry.ts";
 import { countWorkflow, type StepCount, sendRows } from "./run-workflow.ts";
+import { nextFireTime } from "./scheduler.ts";
 
 export type CampaignRun = {
   id: string;
@@ -22,7 +25,8 @@ export type CampaignRun = {
 };
 
 export interface CampaignServiceDeps {
-  campaigns: Map<string, Campaign>;
+  /** The definitions, read live: a put or delete takes effect at the next call. */
+  registry: CampaignRegistry;
   runner: SegmentRunner;
   sink: EmailSink;
   /** KV bucket `nudge_state`: runs are kept under `runs.<campaign>.<id>`. */
@@ -94,14 +98,51 @@ export class CampaignService {
     this.#d = deps;
   }
 
+  get registry(): CampaignRegistry {
+    return this.#d.registry;
+  }
+
   get(name: string): Campaign {
-    const c = this.#d.campaigns.get(name);
+    const c = this.#d.registry.get(name);
     if (!c) throw new NudgeError("NUDGE_ERR_CAMPAIGN_NOT_FOUND", `no campaign named "${name}"`);
     return c;
   }
 
+  /** A definition as written (defaults not filled in), and the file it lives in. */
+  async definition(name: string): Promise<{ definition: unknown; source?: string | undefined }> {
+    const e = this.#d.registry.entry(name);
+    if (!e) throw new NudgeError("NUDGE_ERR_CAMPAIGN_NOT_FOUND", `no campaign named "${name}"`);
+    return { definition: e.definition, source: e.source };
+  }
+
+  /**
+   * Creates or replaces a campaign: checked by the `Campaign` schema, its cron schedule parsed and its
+   * journey conditions compiled in the sandbox (what would otherwise fail only at the next start or
+   * fire), then stored (see `CampaignRegistry.put`); the scheduler and journeys follow through the
+   * registry's listeners.
+   */
+  async put(name: string, definition: unknown) {
+    const { entry, created } = await this.#d.registry.put(name, definition, (c) => this.#check(c));
+    return { definition: entry.definition, source: entry.source, created };
+  }
+
+  /** True when a campaign was deleted. Runs already started go on; no new run or fire starts. */
+  delete(name: string): Promise<boolean> {
+    return this.#d.registry.delete(name);
+  }
+
+  async #check(c: Campaign) {
+    if ("schedule" in c && c.schedule) nextFireTime(c.schedule, this.#d.clock.now());
+    if (c.kind === "journey") {
+      for (const [i, s] of c.steps.entries()) {
+        if ("condition" in s) await checkCondition(this.#d.runner, s.condition.sql, `steps.${i}.condition`);
+      }
+    }
+  }
+
   async list() {
-    return [...this.#d.campaigns.values()].map((c) => ({
+    const byName = [...this.#d.registry.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    return byName.map((c) => ({
       name: c.name,
       kind: c.kind,
       description: c.description,

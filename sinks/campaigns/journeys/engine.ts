@@ -68,6 +68,13 @@ export interface RunningJourneys {
   stats(): JourneyStats;
   /** The stored instance of a profile in a journey. */
   instance(journey: string, profileId: string): Promise<JourneyInstance | undefined>;
+  /**
+   * Takes changed definitions: new triggers enter the new journeys. An instance already in a changed
+   * journey goes on at its step number in the new steps (as after a restart); the instances of a
+   * removed journey pause where they are (kept in KV) and go on if a journey of that name comes back.
+   * Throws, changing nothing, when a condition does not compile.
+   */
+  update(campaigns: Iterable<Campaign>): Promise<void>;
   /** Stops consuming, finishes work in hand, checkpoints. */
   stop(): Promise<void>;
 }
@@ -94,8 +101,10 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
   const { nc, config, sink, runner, logger } = deps;
   const clock = deps.clock ?? systemClock;
   const store = new JourneyStore(await openBucket(nc, "journeys"));
-  const journeys = [...deps.campaigns].filter((c): c is Journey => c.kind === "journey");
-  const byName = new Map(journeys.map((j) => [j.name, j]));
+  const journeysOf = (campaigns: Iterable<Campaign>) =>
+    [...campaigns].filter((c): c is Journey => c.kind === "journey");
+  let journeys = journeysOf(deps.campaigns);
+  let byName = new Map(journeys.map((j) => [j.name, j]));
   const stats: JourneyStats = {
     triggers: 0,
     defaultSends: 0,
@@ -135,17 +144,24 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
     }
     stats.active = active.size;
   };
-  for (const j of journeys) {
-    for (const [i, s] of j.steps.entries()) {
-      if ("condition" in s) await checkCondition(runner, s.condition.sql, `journey ${j.name}, step ${i}`);
+  const checkConditions = async (list: readonly Journey[]) => {
+    for (const j of list) {
+      for (const [i, s] of j.steps.entries()) {
+        if ("condition" in s) await checkCondition(runner, s.condition.sql, `journey ${j.name}, step ${i}`);
+      }
     }
-  }
-  for (const inst of await store.active()) {
-    if (!byName.has(inst.journey)) continue;
-    track(inst);
-    // Stopped between two steps (not in a wait): go on at the first tick (sends are deduped by key).
-    if (inst.waitUntil === undefined) retry.add(instanceKey(inst.journey, inst.profileId));
-  }
+  };
+  /** Tracks the stored active instances of the named journeys. */
+  const resume = async (names: ReadonlySet<string>) => {
+    for (const inst of await store.active()) {
+      if (!names.has(inst.journey)) continue;
+      track(inst);
+      // Stopped between two steps (not in a wait): go on at the first tick (sends are deduped by key).
+      if (inst.waitUntil === undefined) retry.add(instanceKey(inst.journey, inst.profileId));
+    }
+  };
+  await checkConditions(journeys);
+  await resume(new Set(byName.keys()));
 
   // One chain per instance key: a trigger, an exit and a wake-up of the same instance never interleave.
   const locks = new Map<string, Promise<unknown>>();
@@ -255,7 +271,7 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
     await store.saveEventsPosition({ seq: savedEventsSeq, ...time.snapshot() });
   };
 
-  const exitTypes = new Set<string>(journeys.flatMap((j) => j.exitOn));
+  let exitTypes = new Set<string>(journeys.flatMap((j) => j.exitOn));
   const handleEvent = async (m: StreamMsg) => {
     const d = decodeEvent(m.subject, m.data);
     if (d.ok) {
@@ -393,6 +409,29 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
       ended: { ...stats.ended },
     }),
     instance: (journey, profileId) => store.get(instanceKey(journey, profileId)),
+    async update(campaigns) {
+      const next = journeysOf(campaigns);
+      await checkConditions(next.filter((j) => byName.get(j.name) !== j));
+      // On the event timeline: an exit or a clock move never sees half the change.
+      const applied = timeline.then(async () => {
+        const added = new Set(next.filter((j) => !byName.has(j.name)).map((j) => j.name));
+        journeys = next;
+        byName = new Map(next.map((j) => [j.name, j]));
+        exitTypes = new Set(next.flatMap((j) => j.exitOn));
+        for (const [key, inst] of [...active]) {
+          if (byName.has(inst.journey)) continue;
+          active.delete(key);
+          retry.delete(key);
+          byProfile.get(inst.profileId)?.delete(key);
+          if (byProfile.get(inst.profileId)?.size === 0) byProfile.delete(inst.profileId);
+        }
+        stats.active = active.size;
+        if (added.size > 0) await resume(added);
+        logger?.info({ journeys: next.map((j) => j.name), active: active.size }, "journeys updated");
+      });
+      timeline = applied.catch(() => {});
+      await applied;
+    },
     async stop() {
       stopping = true;
       for (const s of subs) s.unsubscribe();
