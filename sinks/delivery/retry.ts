@@ -15,13 +15,16 @@ export class Limiter {
   constructor(readonly size: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its slot straight to the next waiter, so a caller arriving between the
+    // two never slips in and makes it size + 1 at once.
     if (this.#active >= this.size) await new Promise<void>((r) => this.#waiting.push(r));
-    this.#active++;
+    else this.#active++;
     try {
       return await task();
     } finally {
-      this.#active--;
-      this.#waiting.shift()?.();
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
     }
   }
 }
