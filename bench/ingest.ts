@@ -106,7 +106,8 @@ for (let from = 0; from < N; from += 50_000) {
 }
 const publishRate = N / ((performance.now() - t0) / 1000);
 
-/** History append alone (no NATS): prepared Arrow batches of 10,000 → DuckDB commit; and decode+Arrow alone. */
+/** History append alone (no NATS): prepared Arrow batches (the writer's default size, 50,000) → DuckDB
+ * commit; and decode+Arrow alone. */
 async function appendOnly(n: number): Promise<{ prepare: number; append: number }> {
   const db = await openDb(join(dir, `append-${Math.random().toString(36).slice(2, 8)}.duckdb`));
   const conn = await db.instance.connect();
@@ -114,9 +115,10 @@ async function appendOnly(n: number): Promise<{ prepare: number; append: number 
   const seen = new RecentIds(2_000_000);
   const batches: PreparedBatch[] = [];
   let prepMs = 0;
-  for (let from = 0; from < n; from += 10_000) {
+  const size = arg("batch", 50_000);
+  for (let from = 0; from < n; from += size) {
     const msgs = [];
-    for (let i = from; i < Math.min(n, from + 10_000); i++) {
+    for (let i = from; i < Math.min(n, from + size); i++) {
       const m = eventMessage(makeEvent(i));
       msgs.push({ seq: i + 1, subject: m.subject, data: m.data });
     }
@@ -145,8 +147,7 @@ for (let run = 0; run < RUNS; run++) {
     nc,
     db,
     durable: `history-bench-${run}`,
-    maxInFlight: arg("inflight", 20_000),
-    batchSize: arg("batch", 10_000),
+    maxInFlight: arg("inflight", 100_000),
   });
   await history.caughtUp(N);
   const secs = (performance.now() - t0) / 1000;

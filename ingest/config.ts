@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { Duration } from "./duration.ts";
 import { NudgeError } from "./errors.ts";
@@ -36,6 +37,8 @@ export const Config = z
         .default([]),
     ),
     PUBLIC_URL: env(z.string().url().default("http://127.0.0.1:3000")),
+    /** Base of links back to the shop in emails (cart, product fallbacks); unset: PUBLIC_URL. */
+    SHOP_URL: env(z.string().url().optional()),
     UNSUBSCRIBE_SECRET: env(z.string().min(16).optional()),
     ABANDON_AFTER: env(Duration.default(2 * 3_600_000)),
     SESSION_GAP: env(Duration.default(30 * 60_000)),
@@ -53,7 +56,9 @@ export const Config = z
     ),
     BATCH_SIZE: env(positiveInt.default(500)),
     BATCH_DELAY: env(Duration.default(1_000)),
-    MAX_IN_FLIGHT: env(positiveInt.default(10_000)),
+    /** Worker threads that render, build MIME and send email (0: in the main thread). */
+    EMAIL_THREADS: env(z.coerce.number().int().min(0).max(64).default(Math.min(2, availableParallelism()))),
+    MAX_IN_FLIGHT: env(positiveInt.default(100_000)),
     MODEL_REFRESH: env(Duration.default(10 * 60_000)),
     SEGMENTS_DIR: env(z.string().default("./segments")),
     CAMPAIGNS_DIR: env(z.string().default("./campaigns")),

@@ -67,7 +67,9 @@ export function consumeStream(nc: NatsConnection, opts: ConsumeOptions): Observa
             seq: m.seq,
             subject: m.subject,
             data: m.data,
-            headers: m.headers,
+            get headers() {
+              return m.headers; // parsed on first read only: nothing on the hot path reads them
+            },
             ack: () => m.ack(),
           });
         },

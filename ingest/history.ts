@@ -14,7 +14,7 @@ import {
   Utf8,
   type Vector,
 } from "apache-arrow";
-import { bufferTime, concatMap, filter, map, type Subscription } from "rxjs";
+import type { Subscription } from "rxjs";
 import { appendArrow } from "./arrow.ts";
 import { consumeStream, type StreamMsg } from "./consumer.ts";
 import type { Db } from "./db.ts";
@@ -269,26 +269,9 @@ export function prepareHistoryBatch(
   seen: RecentIds,
   receivedMs: number,
 ): PreparedBatch {
-  const rows: Row[] = [];
-  const rejected: PreparedBatch["rejected"] = [];
-  let duplicates = 0;
-  for (const m of msgs) {
-    const decoded = decodeEvent(m.subject, m.data);
-    if (!decoded.ok) {
-      rejected.push({ reason: decoded.reason, original: m, error: decoded.error });
-    } else if (!seen.add(decoded.event.id)) {
-      duplicates++;
-    } else {
-      rows.push({ seq: m.seq, decoded });
-    }
-  }
-  return {
-    arrow: rows.length > 0 ? eventsToArrow(rows, receivedMs) : undefined,
-    accepted: rows.length,
-    duplicates,
-    rejected,
-    lastSeq: msgs.at(-1)?.seq ?? 0,
-  };
+  const batch = emptyBatch<Pick<StreamMsg, "seq" | "subject" | "data">>();
+  for (const m of msgs) addToBatch(batch, m, seen);
+  return prepared(batch, receivedMs);
 }
 
 /**
@@ -346,8 +329,12 @@ export interface HistoryWriter {
 export interface HistoryDeps {
   nc: NatsConnection;
   db: Db;
+  /** Un-acked messages at most (default 100,000); a batch is at most half of it, so delivery never stalls. */
   maxInFlight?: number;
+  /** Largest batch gathered while the writer is idle (default: half of maxInFlight); a batch gathered
+   * during a commit takes whatever arrived, at most maxInFlight. */
   batchSize?: number;
+  /** How long the first message of a batch waits for company while the writer is idle (default 100 ms). */
   batchDelayMs?: number;
   durable?: string;
   dedupeCapacity?: number;
@@ -360,10 +347,16 @@ export interface HistoryDeps {
  * its stream offset in one transaction, dead letters published before the ack, the ack last.
  * A crash anywhere replays from the committed offset: each event lands exactly once.
  *
+ * Events are decoded as they arrive, while DuckDB commits the previous batch; a batch is everything
+ * that arrived meanwhile (up to `batchSize`), so batches grow with the load and commits stay few.
+ *
  * @example const history = await startHistory({ nc, db }); await history.caughtUp(lastPublishedSeq);
  */
 export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
   const consumer = deps.durable ?? "history";
+  const maxInFlight = deps.maxInFlight ?? 100_000;
+  const maxBatch = deps.batchSize ?? Math.max(1, Math.floor(maxInFlight / 2));
+  const delayMs = deps.batchDelayMs ?? 100;
   const conn = await deps.db.instance.connect();
   await conn.run(STAGING_SQL);
   const seen = new RecentIds(deps.dedupeCapacity ?? 1_000_000);
@@ -384,39 +377,59 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
   const now = deps.now ?? Date.now;
   let failed: unknown;
 
+  /** The batch being gathered: decoded on arrival. */
+  let open = emptyBatch<StreamMsg>();
+  let writing = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const fail = (err: unknown) => {
+    failed ??= err;
+    sub.unsubscribe();
+    for (const w of waiters.splice(0)) w.resolve();
+    deps.onError?.(err);
+  };
+  const kick = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (!writing && open.count > 0) void drain().catch(fail);
+  };
+  async function drain() {
+    writing = true;
+    while (open.count > 0 && !failed) {
+      const batch = open;
+      open = emptyBatch<StreamMsg>();
+      const t0 = performance.now();
+      const out = prepared(batch, now());
+      await commitHistoryBatch(conn, out, consumer);
+      await deadLetter(deps.nc, out.rejected);
+      batch.last!.ack();
+      stats.appendMs += performance.now() - t0;
+      stats.accepted += out.accepted;
+      stats.duplicates += out.duplicates;
+      for (const r of out.rejected) stats.deadLettered[r.reason] = (stats.deadLettered[r.reason] ?? 0) + 1;
+      stats.batches++;
+      stats.lastSeq = out.lastSeq;
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (waiters[i]!.seq <= stats.lastSeq) waiters.splice(i, 1)[0]!.resolve();
+      }
+    }
+    writing = false;
+  }
+
   const sub: Subscription = consumeStream(deps.nc, {
     stream: "EVENTS",
     durable: consumer,
     startSeq: stats.lastSeq + 1,
-    maxInFlight: deps.maxInFlight ?? 20_000,
-  })
-    .pipe(
-      bufferTime(deps.batchDelayMs ?? 100, null, deps.batchSize ?? 10_000),
-      filter((batch) => batch.length > 0),
-      // Decoding and Arrow building happen here, as batches arrive, overlapping the previous commit.
-      map((msgs) => ({ msgs, out: prepareHistoryBatch(msgs, seen, now()) })),
-      concatMap(async ({ msgs, out }) => {
-        const t0 = performance.now();
-        await commitHistoryBatch(conn, out, consumer);
-        await deadLetter(deps.nc, out.rejected);
-        msgs.at(-1)!.ack();
-        stats.appendMs += performance.now() - t0;
-        stats.accepted += out.accepted;
-        stats.duplicates += out.duplicates;
-        for (const r of out.rejected) stats.deadLettered[r.reason] = (stats.deadLettered[r.reason] ?? 0) + 1;
-        stats.batches++;
-        stats.lastSeq = out.lastSeq;
-        for (let i = waiters.length - 1; i >= 0; i--) {
-          if (waiters[i]!.seq <= stats.lastSeq) waiters.splice(i, 1)[0]!.resolve();
-        }
-      }),
-    )
-    .subscribe({
-      error: (err: unknown) => {
-        failed = err;
-        deps.onError?.(err);
-      },
-    });
+    maxInFlight,
+  }).subscribe({
+    next: (m) => {
+      addToBatch(open, m, seen);
+      if (writing) return; // drain() takes this batch when the commit in flight ends
+      if (open.count >= maxBatch) kick();
+      else timer ??= setTimeout(kick, delayMs);
+    },
+    error: fail,
+  });
 
   return {
     stats: () => structuredClone(stats),
@@ -425,10 +438,52 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
         ? Promise.reject(failed)
         : seq <= stats.lastSeq
           ? Promise.resolve()
-          : new Promise((resolve) => waiters.push({ seq, resolve })),
+          : new Promise((resolve, reject) =>
+              waiters.push({ seq, resolve: () => (failed ? reject(failed) : resolve()) }),
+            ),
     async stop() {
+      if (timer) clearTimeout(timer);
       sub.unsubscribe();
       conn.closeSync();
     },
   };
+}
+
+type Msg = Pick<StreamMsg, "seq" | "subject" | "data">;
+
+/** A batch being gathered, its messages decoded on arrival. */
+interface OpenBatch<M extends Msg> {
+  rows: Row[];
+  rejected: PreparedBatch["rejected"];
+  duplicates: number;
+  count: number;
+  last: M | undefined;
+}
+
+const emptyBatch = <M extends Msg>(): OpenBatch<M> => ({
+  rows: [],
+  rejected: [],
+  duplicates: 0,
+  count: 0,
+  last: undefined,
+});
+
+function prepared(batch: OpenBatch<Msg>, receivedMs: number): PreparedBatch {
+  return {
+    arrow: batch.rows.length > 0 ? eventsToArrow(batch.rows, receivedMs) : undefined,
+    accepted: batch.rows.length,
+    duplicates: batch.duplicates,
+    rejected: batch.rejected,
+    lastSeq: batch.last?.seq ?? 0,
+  };
+}
+
+/** Decodes one message into the open batch: a row, a dead letter, or a dropped repeat. */
+function addToBatch<M extends Msg>(batch: OpenBatch<M>, m: M, seen: RecentIds) {
+  batch.count++;
+  batch.last = m;
+  const decoded = decodeEvent(m.subject, m.data);
+  if (!decoded.ok) batch.rejected.push({ reason: decoded.reason, original: m, error: decoded.error });
+  else if (!seen.add(decoded.event.id)) batch.duplicates++;
+  else batch.rows.push({ seq: m.seq, decoded });
 }
