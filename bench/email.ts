@@ -9,7 +9,7 @@
  *    server. Prints emails/s, peak RSS, and the ratio to raw.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
@@ -32,6 +32,28 @@ const THREADS = arg("threads", 2);
 const RAW = arg("raw", 20_000);
 const CONNECTIONS = arg("connections", 5);
 const PRODUCTS = 2_000;
+
+/** CPU seconds (user + system) a process (or `/proc/self/task/<tid>`) has used so far, from /proc (Linux; 0 elsewhere). */
+function cpuSeconds(pid: number | string | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** This process's thread ids. */
+function threadIds(): string[] {
+  try {
+    return readdirSync("/proc/self/task");
+  } catch {
+    return [];
+  }
+}
+
+const threadsCpu = (tids: readonly string[]) =>
+  tids.reduce((sum, t) => sum + cpuSeconds(`self/task/${t}`), 0);
 
 async function startDiscardServer(): Promise<{ port: number; child: ChildProcess }> {
   const child = fork(new URL("./email-smtp-server.ts", import.meta.url).pathname, [], {
@@ -83,6 +105,7 @@ function sampleContext(): RenderContext {
  * same MIME bytes built once and sent raw (the SMTP-only ceiling).
  */
 async function raw(url: string, n: number, prebuilt: boolean): Promise<number> {
+  const cpu0 = [cpuSeconds(process.pid), cpuSeconds(server.child.pid)] as const;
   const content = createRenderer().render("cart-reminder", sampleContext());
   const transport = createTransport({ url, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity });
   const mail = { from: "shop@example.com", to: "p1@example.com", ...content };
@@ -100,10 +123,14 @@ async function raw(url: string, n: number, prebuilt: boolean): Promise<number> {
   );
   const rate = n / ((performance.now() - started) / 1000);
   transport.close();
+  const ms = [cpuSeconds(process.pid) - cpu0[0], cpuSeconds(server.child.pid) - cpu0[1]].map(
+    (s) => (s * 1000) / n,
+  );
+  rawCpu[prebuilt ? "prebuilt" : "sendMail"] = { client: ms[0] ?? 0, server: ms[1] ?? 0 };
   return rate;
 }
 
-async function pipeline(url: string) {
+async function pipeline(url: string, smtpPid: number | undefined) {
   const dir = mkdtempSync(join(tmpdir(), "nudge-bench-email-"));
   const nats = await startNats();
   const nc = await connectNats(nats.url, "bench-email");
@@ -160,6 +187,7 @@ async function pipeline(url: string) {
   await refreshModels(db, { now: new Date(now) });
   const t0 = Date.now();
   const renderer = createRenderer();
+  const before = new Set(threadIds());
   const workers =
     THREADS > 0
       ? workerDispatcher({ threads: THREADS, smtpUrl: url, maxConnections: CONNECTIONS })
@@ -171,6 +199,15 @@ async function pipeline(url: string) {
   let warnings = 0;
   const baseMiB = process.memoryUsage.rss() / 1024 / 1024;
   const rss = trackPeakRss();
+  // Threads that appeared with the workers (each worker, and the module-loader thread tsx gives it).
+  const workerTids = threadIds().filter((t) => !before.has(t));
+  const mainTid = String(process.pid);
+  const thread0 = { main: cpuSeconds(`self/task/${mainTid}`), workers: threadsCpu(workerTids) };
+  const cpu0 = {
+    self: cpuSeconds(process.pid),
+    smtp: cpuSeconds(smtpPid),
+    nats: cpuSeconds(nats.process.pid),
+  };
   const started = performance.now();
   const running = await startEmailSink({
     nc,
@@ -206,6 +243,14 @@ async function pipeline(url: string) {
     }
   }
   const seconds = (performance.now() - started) / 1000;
+  // CPU per email, by process: less sensitive to a shared machine's load than emails/s.
+  const cpuMs = {
+    sink: ((cpuSeconds(process.pid) - cpu0.self) * 1000) / EMAILS,
+    mainThread: ((cpuSeconds(`self/task/${mainTid}`) - thread0.main) * 1000) / EMAILS,
+    workerThreads: ((threadsCpu(workerTids) - thread0.workers) * 1000) / EMAILS,
+    smtpServer: ((cpuSeconds(smtpPid) - cpu0.smtp) * 1000) / EMAILS,
+    nats: ((cpuSeconds(nats.process.pid) - cpu0.nats) * 1000) / EMAILS,
+  };
   const peak = rss.peakMiB;
   (globalThis as { gc?: () => void }).gc?.(); // with node --expose-gc: what is retained, not garbage
   const mem = process.memoryUsage();
@@ -222,9 +267,10 @@ async function pipeline(url: string) {
   await nats.stop();
   db.close();
   rmSync(dir, { recursive: true, force: true });
-  return { seconds, peak, baseMiB, counters, recCalls, firstMs: firstMs ?? 0 };
+  return { seconds, peak, baseMiB, counters, recCalls, firstMs: firstMs ?? 0, cpuMs };
 }
 
+const rawCpu: Record<string, { client: number; server: number }> = {};
 const server = await startDiscardServer();
 const url = `smtp://127.0.0.1:${server.port}`;
 const rawRates: number[] = [];
@@ -238,7 +284,7 @@ for (let i = 0; i < 3; i++) {
 }
 const rawRate = median(rawRates);
 const prebuiltRate = median(prebuiltRates);
-const p = await pipeline(url);
+const p = await pipeline(url, server.child.pid);
 const rate = EMAILS / p.seconds;
 printTable([
   {
@@ -265,5 +311,15 @@ console.log(
   `sent ${p.counters.sent}, failed ${p.counters.failed}, skipped ${JSON.stringify(p.counters.skipped)}, ` +
     `recommend calls ${p.recCalls.length} (median ${median(p.recCalls).toFixed(0)} ms), first email after ${p.firstMs.toFixed(0)} ms, ` +
     `RSS before the sink started (DuckDB with ${EMAILS} profiles, workers up) ${p.baseMiB.toFixed(0)} MiB`,
+);
+for (const [k, v] of Object.entries(rawCpu)) {
+  console.log(
+    `raw ${k} CPU ms per email: client ${v.client.toFixed(2)}, smtp-server ${v.server.toFixed(2)} (last run)`,
+  );
+}
+console.log(
+  `CPU ms per email: sink process ${p.cpuMs.sink.toFixed(2)} (main thread ${p.cpuMs.mainThread.toFixed(2)}, ` +
+    `worker threads ${p.cpuMs.workerThreads.toFixed(2)}, the rest: DuckDB, GC, libuv), smtp-server ${p.cpuMs.smtpServer.toFixed(2)}, ` +
+    `nats-server ${p.cpuMs.nats.toFixed(2)}`,
 );
 server.child.kill("SIGTERM");

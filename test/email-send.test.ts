@@ -45,7 +45,7 @@ async function setup() {
   const running = await startEmailSink({
     nc: nats.nc,
     db,
-    config: emailConfig(smtp.url),
+    config: emailConfig(smtp.url, { SHOP_URL: "https://shop.example.com" }),
     renderer,
     recommend: counting,
     counters,
@@ -110,6 +110,9 @@ describe("email sink: rendered emails from triggers", () => {
     expect(html).not.toContain("<script>alert");
     expect(mail.text).toContain("Mug <script>alert(1)</script>");
     expect(html).toContain("https://shop.example.com/p/sku-1");
+    // The cart link goes back to the shop (SHOP_URL), not to nudge's own PUBLIC_URL.
+    expect(mail.text).toContain("https://shop.example.com/cart?utm_source=nudge");
+    expect(`${html}${mail.text}`).not.toContain("https://nudge.example.com/cart");
 
     // The log row lands just after the SMTP reply (appended in batches): wait for it.
     let row: Record<string, unknown> | undefined;

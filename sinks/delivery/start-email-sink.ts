@@ -32,7 +32,7 @@ export interface EmailSinkStartDeps {
   recommend?: RecommendFn;
   /** Default: render and send in this thread through `mailerFromConfig(config)` (or on `threads` workers). */
   dispatcher?: Dispatcher;
-  /** Render, build MIME and send on this many worker threads (0, the default: in this thread). */
+  /** Render, build MIME and send on this many worker threads (default `EMAIL_THREADS`; 0: in this thread). */
   threads?: number;
   counters?: EmailCounters;
   options?: Partial<EmailSinkOptions>;
@@ -64,7 +64,7 @@ export function emailSinkOptions(config: Readonly<Config>, secret: string): Emai
   return {
     mailFrom: config.MAIL_FROM,
     publicUrl: config.PUBLIC_URL,
-    shopUrl: config.PUBLIC_URL,
+    shopUrl: config.SHOP_URL ?? config.PUBLIC_URL,
     unsubscribeSecret: secret,
     defaultCurrency: "EUR",
     defaultLocale: "en-US",
@@ -191,9 +191,10 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
 
 async function defaultDispatcher(deps: EmailSinkStartDeps): Promise<Dispatcher> {
   const { config } = deps;
-  if (!deps.threads) return inProcessDispatcher(deps.renderer, mailerFromConfig(config));
+  const threads = deps.threads ?? config.EMAIL_THREADS;
+  if (threads === 0) return inProcessDispatcher(deps.renderer, mailerFromConfig(config));
   const workers = workerDispatcher({
-    threads: deps.threads,
+    threads,
     templatesDir: config.TEMPLATES_DIR,
     smtpUrl: config.SMTP_URL,
     outboxDir: join(config.DATA_DIR, "outbox"),
