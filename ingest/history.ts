@@ -20,7 +20,7 @@ import { consumeStream, type StreamMsg } from "./consumer.ts";
 import type { Db } from "./db.ts";
 import { type Decoded, decodeEvent, type RejectReason } from "./decode.ts";
 import { deadLetter } from "./dlq.ts";
-import { type FlatEvent, flatEvent, type PurchaseItem, type ShopEvent } from "./event.ts";
+import { flatEvent, type PurchaseItem } from "./event.ts";
 import { RecentIds } from "./recent-ids.ts";
 
 const STATEMENTS = readFileSync(new URL("./history.sql", import.meta.url), "utf8")
@@ -152,12 +152,6 @@ export interface HistoryStats {
   appendMs: number;
 }
 
-/** One accepted event, ready for the history. */
-interface Row {
-  seq: number;
-  decoded: Extract<Decoded, { ok: true }>;
-}
-
 /** The history rows of a micro-batch, as Arrow record batches in the column order of their tables. */
 export interface HistoryArrow {
   /** → `events` */
@@ -169,82 +163,109 @@ export interface HistoryArrow {
 }
 
 /**
- * Builds the Arrow record batches of a micro-batch of accepted events: strings dictionary-encoded
- * (plain Utf8 for ids, which never repeat), timestamps in microseconds, in the tables' column order.
+ * The columns of a micro-batch, filled one accepted event at a time as messages arrive (so the parsed
+ * events die young), then turned into Arrow record batches by `toArrow`.
  */
-export function eventsToArrow(rows: readonly Row[], receivedMs: number): HistoryArrow {
-  const n = rows.length;
-  const seq: number[] = new Array(n);
-  const tsMs: number[] = new Array(n);
-  const events: ShopEvent[] = new Array(n);
-  const flat: FlatEvent[] = new Array(n);
-  const items: { row: number; item: PurchaseItem }[] = [];
-  const updates: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = rows[i]!;
-    seq[i] = r.seq;
-    tsMs[i] = r.decoded.tsMs;
-    const e = r.decoded.event;
-    events[i] = e;
-    flat[i] = flatEvent(e);
-    if (e.type === "purchase") for (const item of e.items) items.push({ row: i, item });
-    else if (e.type === "profile_update") updates.push(i);
+export class HistoryColumns {
+  readonly seq: number[] = [];
+  readonly tsMs: number[] = [];
+  readonly id: string[] = [];
+  readonly type: string[] = [];
+  readonly profileId: string[] = [];
+  readonly productId: (string | undefined)[] = [];
+  readonly quantity: (number | undefined)[] = [];
+  readonly price: (number | undefined)[] = [];
+  readonly currency: (string | undefined)[] = [];
+  readonly orderId: (string | undefined)[] = [];
+  readonly sessionId: (string | undefined)[] = [];
+  readonly attributes: (string | undefined)[] = [];
+  readonly extra: (string | undefined)[] = [];
+  /** Purchased items: the row of their event and the item. */
+  readonly items: { row: number; item: PurchaseItem }[] = [];
+  /** Rows of profile updates. */
+  readonly updates: number[] = [];
+
+  get length() {
+    return this.seq.length;
   }
-  const batch = (columns: Record<string, Vector>) => new Table(columns).batches[0]!;
-  return {
-    events: batch({
-      seq: int64Vector(seq),
-      id: utf8Vector(events.map((e) => e.id)),
-      type: dictionaryVector(events.map((e) => e.type)),
-      profile_id: dictionaryVector(events.map((e) => e.profileId)),
-      ts: timestampVector(tsMs),
-      product_id: dictionaryVector(flat.map((f) => f.productId)),
-      quantity: numberVector(
-        new Int32(),
-        flat.map((f) => f.quantity),
-      ),
-      price: numberVector(
-        new Float64(),
-        events.map((e) => e.price),
-      ),
-      currency: dictionaryVector(events.map((e) => e.currency)),
-      order_id: dictionaryVector(flat.map((f) => f.orderId)),
-      session_id: dictionaryVector(events.map((e) => e.sessionId)),
-      attributes: utf8Vector(flat.map((f) => json(f.attributes))),
-      extra: utf8Vector(rows.map((r) => json(r.decoded.extra))),
-      received_at: timestampVector(new Array(n).fill(receivedMs)),
-    }),
-    purchaseItems:
-      items.length === 0
-        ? undefined
-        : batch({
-            seq: int64Vector(items.map((x) => seq[x.row]!)),
-            event_id: utf8Vector(items.map((x) => events[x.row]!.id)),
-            profile_id: dictionaryVector(items.map((x) => events[x.row]!.profileId)),
-            ts: timestampVector(items.map((x) => tsMs[x.row]!)),
-            order_id: dictionaryVector(items.map((x) => flat[x.row]!.orderId)),
-            product_id: dictionaryVector(items.map((x) => x.item.productId)),
-            quantity: numberVector(
-              new Int32(),
-              items.map((x) => x.item.quantity ?? 1),
-            ),
-            price: numberVector(
-              new Float64(),
-              items.map((x) => x.item.price),
-            ),
-          }),
-    profileUpdates:
-      updates.length === 0
-        ? undefined
-        : batch({
-            profile_id: utf8Vector(updates.map((i) => events[i]!.profileId)),
-            ts_ms: numberVector(
-              new Float64(),
-              updates.map((i) => tsMs[i]!),
-            ),
-            attributes: utf8Vector(updates.map((i) => json(flat[i]!.attributes))),
-          }),
-  };
+
+  add(seq: number, decoded: Extract<Decoded, { ok: true }>) {
+    const e = decoded.event;
+    const f = flatEvent(e);
+    const row = this.seq.length;
+    this.seq.push(seq);
+    this.tsMs.push(decoded.tsMs);
+    this.id.push(e.id);
+    this.type.push(e.type);
+    this.profileId.push(e.profileId);
+    this.productId.push(f.productId);
+    this.quantity.push(f.quantity);
+    this.price.push(e.price);
+    this.currency.push(e.currency);
+    this.orderId.push(f.orderId);
+    this.sessionId.push(e.sessionId);
+    this.attributes.push(json(f.attributes));
+    this.extra.push(json(decoded.extra));
+    if (f.items) for (const item of f.items) this.items.push({ row, item });
+    if (e.type === "profile_update") this.updates.push(row);
+  }
+
+  /**
+   * Arrow record batches in the tables' column order: strings dictionary-encoded (plain Utf8 for ids,
+   * which never repeat, and JSON), timestamps in microseconds.
+   */
+  toArrow(receivedMs: number): HistoryArrow {
+    const batch = (columns: Record<string, Vector>) => new Table(columns).batches[0]!;
+    const { items, updates } = this;
+    return {
+      events: batch({
+        seq: int64Vector(this.seq),
+        id: utf8Vector(this.id),
+        type: dictionaryVector(this.type),
+        profile_id: dictionaryVector(this.profileId),
+        ts: timestampVector(this.tsMs),
+        product_id: dictionaryVector(this.productId),
+        quantity: numberVector(new Int32(), this.quantity),
+        price: numberVector(new Float64(), this.price),
+        currency: dictionaryVector(this.currency),
+        order_id: dictionaryVector(this.orderId),
+        session_id: dictionaryVector(this.sessionId),
+        attributes: utf8Vector(this.attributes),
+        extra: utf8Vector(this.extra),
+        received_at: timestampVector(new Array(this.length).fill(receivedMs)),
+      }),
+      purchaseItems:
+        items.length === 0
+          ? undefined
+          : batch({
+              seq: int64Vector(items.map((x) => this.seq[x.row]!)),
+              event_id: utf8Vector(items.map((x) => this.id[x.row]!)),
+              profile_id: dictionaryVector(items.map((x) => this.profileId[x.row]!)),
+              ts: timestampVector(items.map((x) => this.tsMs[x.row]!)),
+              order_id: dictionaryVector(items.map((x) => this.orderId[x.row]!)),
+              product_id: dictionaryVector(items.map((x) => x.item.productId)),
+              quantity: numberVector(
+                new Int32(),
+                items.map((x) => x.item.quantity ?? 1),
+              ),
+              price: numberVector(
+                new Float64(),
+                items.map((x) => x.item.price),
+              ),
+            }),
+      profileUpdates:
+        updates.length === 0
+          ? undefined
+          : batch({
+              profile_id: utf8Vector(updates.map((i) => this.profileId[i]!)),
+              ts_ms: numberVector(
+                new Float64(),
+                updates.map((i) => this.tsMs[i]!),
+              ),
+              attributes: utf8Vector(updates.map((i) => this.attributes[i]!)),
+            }),
+    };
+  }
 }
 
 export interface PreparedBatch {
@@ -453,7 +474,7 @@ type Msg = Pick<StreamMsg, "seq" | "subject" | "data">;
 
 /** A batch being gathered, its messages decoded on arrival. */
 interface OpenBatch<M extends Msg> {
-  rows: Row[];
+  rows: HistoryColumns;
   rejected: PreparedBatch["rejected"];
   duplicates: number;
   count: number;
@@ -461,7 +482,7 @@ interface OpenBatch<M extends Msg> {
 }
 
 const emptyBatch = <M extends Msg>(): OpenBatch<M> => ({
-  rows: [],
+  rows: new HistoryColumns(),
   rejected: [],
   duplicates: 0,
   count: 0,
@@ -470,7 +491,7 @@ const emptyBatch = <M extends Msg>(): OpenBatch<M> => ({
 
 function prepared(batch: OpenBatch<Msg>, receivedMs: number): PreparedBatch {
   return {
-    arrow: batch.rows.length > 0 ? eventsToArrow(batch.rows, receivedMs) : undefined,
+    arrow: batch.rows.length > 0 ? batch.rows.toArrow(receivedMs) : undefined,
     accepted: batch.rows.length,
     duplicates: batch.duplicates,
     rejected: batch.rejected,
@@ -485,5 +506,5 @@ function addToBatch<M extends Msg>(batch: OpenBatch<M>, m: M, seen: RecentIds) {
   const decoded = decodeEvent(m.subject, m.data);
   if (!decoded.ok) batch.rejected.push({ reason: decoded.reason, original: m, error: decoded.error });
   else if (!seen.add(decoded.event.id)) batch.duplicates++;
-  else batch.rows.push({ seq: m.seq, decoded });
+  else batch.rows.add(m.seq, decoded);
 }
