@@ -140,7 +140,20 @@ function conforming(json: unknown): ShopEvent | undefined {
   }
 }
 
+const TOKEN_SAFE = /^[A-Za-z0-9_-]+$/;
+
 function subjectProblem(subject: string, event: ShopEvent): string | undefined {
+  // The common case without splitting: events.<type>.<profileId>, the id already a valid token.
+  if (
+    subject.length === 8 + event.type.length + event.profileId.length &&
+    subject.startsWith("events.") &&
+    subject.endsWith(event.profileId) &&
+    subject.startsWith(event.type, 7) &&
+    subject.charCodeAt(7 + event.type.length) === 46 &&
+    TOKEN_SAFE.test(event.profileId)
+  ) {
+    return undefined;
+  }
   const tokens = subject.split(".");
   // events.<type>.<p>, or events.<type>.<partition>.<p> when the server maps in a partition number.
   const [prefix, type] = tokens;

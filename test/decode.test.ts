@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeEvent, profileToken, validateEventWithZod } from "../ingest/index.ts";
+import {
+  decodeEvent,
+  extraFields,
+  KNOWN_FIELDS,
+  profileToken,
+  validateEventWithZod,
+} from "../ingest/index.ts";
 
 const encoder = new TextEncoder();
 const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
@@ -190,5 +196,10 @@ describe("decodeEvent", () => {
     };
     const dp = decodeEvent("events.purchase.p1", encoder.encode(JSON.stringify(p)));
     expect(dp.ok && dp.event).toEqual({ ...p, items: [{ productId: "a", quantity: 1 }] });
+  });
+
+  it("counts exactly the contract's fields as known", () => {
+    for (const key of KNOWN_FIELDS) expect(extraFields({ [key]: 1 })).toBeUndefined();
+    expect(extraFields({ id: "e", campaign: "x", Type: 1 })).toEqual({ campaign: "x", Type: 1 });
   });
 });
