@@ -185,6 +185,16 @@ describe("campaign definitions through the API", () => {
       }
       expect(await names(api)).toEqual(["carts", "confirm"]);
 
+      // Created again a day later: the fire it missed while deleted is not owed.
+      await w.clock.set(Date.parse("2026-11-25T12:00:00Z"));
+      expect(
+        (await api.call({ method: "PUT", url: "/v1/campaigns/weekly", payload: daily })).statusCode,
+      ).toBe(201);
+      await scheduler.idle();
+      expect(new Date(scheduler.next().weekly ?? 0).toISOString()).toBe("2026-11-26T09:00:00.000Z");
+      expect(await api.campaigns.getRun("weekly", "2026-11-25T09:00:00.000Z")).toBeUndefined();
+      expect((await api.call({ method: "DELETE", url: "/v1/campaigns/weekly" })).statusCode).toBe(204);
+
       // A restart (a new registry, service and app over the same folder) sees what the API stored.
       restarted = await apiOver(w, dir);
       expect(await names(restarted)).toEqual(["carts", "confirm"]);

@@ -13,7 +13,7 @@ type Scheduled = Extract<Campaign, { kind: "action" | "orchestrated" }>;
 export type Schedule = NonNullable<Scheduled["schedule"]>;
 type Armed = Scheduled & { schedule: Schedule };
 
-const armed = (defs: Iterable<Campaign>): Armed[] =>
+const scheduledOf = (defs: Iterable<Campaign>): Armed[] =>
   [...defs].filter(
     (c): c is Armed => (c.kind === "action" || c.kind === "orchestrated") && c.schedule !== undefined,
   );
@@ -163,7 +163,7 @@ export function startCampaignScheduler(deps: SchedulerDeps): RunningScheduler {
     return p;
   };
 
-  const catchUp = async (c: Armed, token: { cancelled: boolean }): Promise<number> => {
+  const catchUp = async (c: Armed, token: { cancelled: boolean }, armed: () => void): Promise<number> => {
     const schedule = JSON.stringify(c.schedule);
     let cur = await read(c.name);
     if (!cur) {
@@ -179,6 +179,8 @@ export function startCampaignScheduler(deps: SchedulerDeps): RunningScheduler {
     const since = Math.max(cur?.s.lastFiredMs ?? Number.NEGATIVE_INFINITY, cur?.s.since ?? clock.now());
     const owed = missedFire(c.schedule, since, clock.now());
     if (owed === undefined || stopped || token.cancelled) return since;
+    planned[c.name] = owed;
+    armed(); // an update does not wait for a catch-up run
     await fire(c, owed);
     return owed;
   };
@@ -190,7 +192,7 @@ export function startCampaignScheduler(deps: SchedulerDeps): RunningScheduler {
 
   const loop = async (c: Armed, token: { cancelled: boolean }, armed: () => void) => {
     const off = () => stopped || token.cancelled;
-    let since = await track(catchUp(c, token));
+    let since = await track(catchUp(c, token, armed));
     for (;;) {
       const at = nextFireTime(c.schedule, since);
       if (off()) return;
@@ -205,13 +207,17 @@ export function startCampaignScheduler(deps: SchedulerDeps): RunningScheduler {
   };
 
   const update = async (defs: Iterable<Campaign>) => {
-    const next = new Map(armed(defs).map((c) => [c.name, c]));
+    const next = new Map(scheduledOf(defs).map((c) => [c.name, c]));
+    const forgetting: Promise<unknown>[] = [];
     for (const [name, token] of loops) {
       if (isDeepStrictEqual(next.get(name), token.def)) continue;
       token.cancelled = true;
       loops.delete(name);
       delete planned[name];
+      // A deleted campaign owes nothing: created again later, it starts planning from then.
+      if (!next.has(name)) forgetting.push(state.delete(`schedule.${name}`).catch(() => {}));
     }
+    await Promise.all(forgetting);
     const arming: Promise<void>[] = [];
     for (const c of next.values()) {
       if (loops.has(c.name)) continue;
