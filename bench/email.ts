@@ -199,6 +199,12 @@ async function pipeline(url: string, smtpPid: number | undefined) {
   let warnings = 0;
   const baseMiB = process.memoryUsage.rss() / 1024 / 1024;
   const rss = trackPeakRss();
+  // What the process's memory was made of when RSS peaked (sampled every 250 ms).
+  let atPeak = process.memoryUsage();
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > atPeak.rss) atPeak = m;
+  }, 250);
   // Threads that appeared with the workers (each worker, and the module-loader thread tsx gives it).
   const workerTids = threadIds().filter((t) => !before.has(t));
   const mainTid = String(process.pid);
@@ -262,6 +268,12 @@ async function pipeline(url: string, smtpPid: number | undefined) {
       `DuckDB ${(Number(duck) / 2 ** 20).toFixed(0)} MiB\n`,
   );
   rss.stop();
+  clearInterval(sampler);
+  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  process.stderr.write(
+    `  at the sampled peak: rss ${mib(atPeak.rss)} MiB, main JS heap ${mib(atPeak.heapUsed)} used / ${mib(atPeak.heapTotal)} total, ` +
+      `external ${mib(atPeak.external)} MiB (array buffers ${mib(atPeak.arrayBuffers)})\n`,
+  );
   await running.stop();
   await nc.close();
   await nats.stop();

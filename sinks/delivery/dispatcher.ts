@@ -1,4 +1,6 @@
-import { isNudgeError, messageOf } from "../../ingest/index.ts";
+// ingest/errors.ts, not ingest/index.ts: this runs in the email worker threads too, where the index
+// (DuckDB, NATS, Arrow) would cost each thread ~45 MB of RSS (measured).
+import { isNudgeError, messageOf } from "../../ingest/errors.ts";
 import type { RenderContext, Renderer } from "../render/index.ts";
 import type { DeliveryOutcome, Mailer, OutgoingEmail } from "./mailer.ts";
 

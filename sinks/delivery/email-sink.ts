@@ -91,6 +91,10 @@ export class EmailSink {
     return this.#deps.dispatcher;
   }
 
+  get options(): Readonly<EmailSinkOptions> {
+    return this.#opts;
+  }
+
   /** Creates the tables, rebuilds the frequency cap from the send log, and resumes unfinished keys. */
   async start(): Promise<{ resumed: number; held: number }> {
     await this.#deps.store.ensureSchema();

@@ -152,7 +152,7 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
       stream: "TRIGGERS",
       durable: "email",
       startSeq: last + 1,
-      maxInFlight: config.MAX_IN_FLIGHT,
+      maxInFlight: triggersInFlight(config, sink.options),
       ackWaitMs: 300_000,
     }).subscribe({
       next: (m) => {
@@ -187,6 +187,20 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
       await sink.dispatcher.close();
     },
   };
+}
+
+/**
+ * Un-acked triggers the sink takes at once: enough for full batches (one waiting, `batchConcurrency`
+ * in their lookups, one in the send stage), at least 10,000, and never more than MAX_IN_FLIGHT. Each
+ * waiting trigger is held in memory as a request, so the ingest-sized MAX_IN_FLIGHT (100,000) would
+ * pull a whole backlog into the heap.
+ */
+export function triggersInFlight(
+  config: Pick<Config, "MAX_IN_FLIGHT">,
+  opts: Pick<EmailSinkOptions, "batchSize" | "batchConcurrency" | "sendConcurrency">,
+): number {
+  const full = opts.batchSize * (opts.batchConcurrency + 2) + opts.sendConcurrency;
+  return Math.min(config.MAX_IN_FLIGHT, Math.max(10_000, full));
 }
 
 async function defaultDispatcher(deps: EmailSinkStartDeps): Promise<Dispatcher> {

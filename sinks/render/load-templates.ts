@@ -14,7 +14,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type Handlebars from "handlebars";
-import { NudgeError } from "../../ingest/index.ts";
+// ingest/errors.ts, not ingest/index.ts: this runs in the email worker threads too, where the index
+// (DuckDB, NATS, Arrow) would cost each thread ~45 MB of RSS (measured).
+import { NudgeError } from "../../ingest/errors.ts";
 import { helpers } from "./helpers.ts";
 import { prepareAst } from "./template-ast.ts";
 import type { TemplateKind } from "./types.ts";
