@@ -101,10 +101,11 @@ export class CampaignRegistry {
           `campaign ${name}: the definition's name (${String(named.name)}) differs from ${name}`,
         );
       }
-      const current = this.#entries.get(name);
-      const source = this.#dir === undefined ? undefined : (current?.source ?? this.#newFile(name));
-      const campaign = checkCampaign(named, source ?? `campaign ${name}`);
+      const campaign = checkCampaign(named, `campaign ${name}`);
       await check?.(campaign);
+      const current = this.#entries.get(name);
+      // The file name comes from a name the schema has checked (no dots, no slashes).
+      const source = this.#dir === undefined ? undefined : (current?.source ?? this.#newFile(campaign.name));
       if (source !== undefined) await writeAtomically(source, named);
       const entry: CampaignEntry = { campaign, definition: named, source };
       this.#set(entry);
