@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { Observable } from "rxjs";
 import { messageOf } from "./errors.ts";
@@ -25,6 +25,45 @@ export interface ConsumeOptions {
   maxInFlight: number;
   /** How long the server waits for an ack before redelivering. */
   ackWaitMs?: number;
+}
+
+/** A JetStream message as a StreamMsg: fields read from the message only when asked for. */
+class JsStreamMsg implements StreamMsg {
+  constructor(
+    readonly seq: number,
+    private readonly m: JsMsg,
+  ) {}
+  get subject() {
+    return this.m.subject;
+  }
+  get data() {
+    return this.m.data;
+  }
+  get headers() {
+    return this.m.headers;
+  }
+  ack() {
+    this.m.ack();
+  }
+}
+
+/**
+ * The stream sequence from the ack subject, `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.…` (or with
+ * `<domain>.<account>` after ACK), without the client's full parse (an array and an object per message).
+ */
+function streamSeq(m: JsMsg): number {
+  const reply = (m as unknown as { reply: string }).reply;
+  let dots = 0;
+  let start = 0;
+  let count = 0;
+  for (let i = 0; i < reply.length; i++) {
+    if (reply.charCodeAt(i) !== 46) continue;
+    count++;
+    if (count === 5) start = i + 1;
+    else if (count === 6) dots = i;
+  }
+  // 8 dots: the old 9-token form, the stream sequence is token 5; otherwise let the client parse it.
+  return count === 8 && reply.startsWith("$JS.ACK.") ? Number(reply.slice(start, dots)) : m.seq;
 }
 
 /**
@@ -61,17 +100,10 @@ export function consumeStream(nc: NatsConnection, opts: ConsumeOptions): Observa
       const messages = await consumer.consume({
         max_messages: Math.min(opts.maxInFlight, 2_000),
         callback: (m) => {
-          if (m.seq <= highest) return; // a redelivery of something already handed downstream
-          highest = m.seq;
-          subscriber.next({
-            seq: m.seq,
-            subject: m.subject,
-            data: m.data,
-            get headers() {
-              return m.headers; // parsed on first read only: nothing on the hot path reads them
-            },
-            ack: () => m.ack(),
-          });
+          const seq = streamSeq(m);
+          if (seq <= highest) return; // a redelivery of something already handed downstream
+          highest = seq;
+          subscriber.next(new JsStreamMsg(seq, m));
         },
       });
       stop = () => void messages.stop();

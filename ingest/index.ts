@@ -23,6 +23,8 @@ export * from "./generate-messages.ts";
 export { Rng } from "./generate-rng.ts";
 export * from "./generate-write.ts";
 export * from "./history.ts";
+export * from "./history-columns.ts";
+export * from "./history-decode.ts";
 export * from "./load.ts";
 export * from "./nats.ts";
 export * from "./nats-server.ts";
