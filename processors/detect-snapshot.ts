@@ -46,14 +46,42 @@ const toTime = (t: number | null): number => t ?? Number.NEGATIVE_INFINITY;
 /**
  * The state as JSON-ready data. For speed it SHARES objects with the state (carts, sessions,
  * events): serialize it (JSON.stringify) before the next `detect` call, or structuredClone it.
+ * `changed` is left alone: a runtime that also writes deltas empties it once this snapshot is saved.
  *
  * @example
  * const json = JSON.stringify(snapshotDetectState(state)); // … later: restoreDetectState(JSON.parse(json))
  */
 export function snapshotDetectState(s: DetectState): DetectSnapshot {
-  const w = s.watermark;
   const profiles: DetectSnapshot["profiles"] = [];
   for (const [pid, p] of s.profiles) profiles.push([pid, { cart: p.cart, session: p.session }]);
+  return withProfiles(s, profiles);
+}
+
+/**
+ * What changed since `changed` was last emptied, as a snapshot of the same shape: only the profiles
+ * that changed (one that went is `[id, {}]`), with the whole watermark, pending events and remembered
+ * ids (all bounded by the lateness window). Empties `changed`. A base snapshot followed by its deltas,
+ * merged with `mergeDetectSnapshots`, restores the state as of the last delta. Shares objects like
+ * `snapshotDetectState`.
+ *
+ * @example
+ * const base = JSON.stringify(snapshotDetectState(state)); state.changed.clear();
+ * // … more events …
+ * const delta = JSON.stringify(snapshotDetectDelta(state));
+ * restoreDetectState(mergeDetectSnapshots(JSON.parse(base), [JSON.parse(delta)]));
+ */
+export function snapshotDetectDelta(s: DetectState): DetectSnapshot {
+  const profiles: DetectSnapshot["profiles"] = [];
+  for (const pid of s.changed) {
+    const p = s.profiles.get(pid);
+    profiles.push([pid, p === undefined ? {} : { cart: p.cart, session: p.session }]);
+  }
+  s.changed.clear();
+  return withProfiles(s, profiles);
+}
+
+function withProfiles(s: DetectState, profiles: DetectSnapshot["profiles"]): DetectSnapshot {
+  const w = s.watermark;
   return {
     v: 1,
     watermark: {
@@ -65,6 +93,24 @@ export function snapshotDetectState(s: DetectState): DetectSnapshot {
     profiles,
     seen: [...s.seen.buckets],
   };
+}
+
+/**
+ * A base snapshot with its deltas applied in order (plain JSON in, plain JSON out): profiles are
+ * replaced or removed by each delta; watermark, pending events and ids come from the last one.
+ */
+export function mergeDetectSnapshots(base: unknown, deltas: readonly unknown[]): unknown {
+  if (deltas.length === 0) return base;
+  const snaps = [base, ...deltas].map((d) => DetectSnapshot.parse(d));
+  const profiles = new Map<string, DetectSnapshot["profiles"][number][1]>();
+  for (const snap of snaps) {
+    for (const [pid, p] of snap.profiles) {
+      if (p.cart === undefined && p.session === undefined) profiles.delete(pid);
+      else profiles.set(pid, p);
+    }
+  }
+  const last = snaps.at(-1) as DetectSnapshot;
+  return { ...last, profiles: [...profiles] };
 }
 
 /** Rebuilds a state from `snapshotDetectState` output (parsed back from JSON). Throws a ZodError on bad input. */

@@ -31,6 +31,11 @@ export interface DetectState {
   cartTimers: TimeQueue<ProfileState>;
   sessionTimers: TimeQueue<ProfileState>;
   seen: SeenIds;
+  /**
+   * Profiles whose cart or session changed (or went) since `takeChangedProfiles` last emptied it:
+   * what an incremental checkpoint writes (snapshotDetectDelta).
+   */
+  changed: Set<string>;
   /** Carts with a pending deadline, carts kept after firing, open sessions. */
   openCarts: number;
   firedCarts: number;
@@ -53,6 +58,7 @@ export function initialDetectState(): DetectState {
     cartTimers: new TimeQueue(),
     sessionTimers: new TimeQueue(),
     seen: initialSeenIds(),
+    changed: new Set(),
     openCarts: 0,
     firedCarts: 0,
     openSessions: 0,

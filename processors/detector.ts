@@ -6,7 +6,12 @@ import { forgetIdsBefore, rememberId } from "./seen-ids.ts";
 import type { Trigger, TriggerKind } from "./trigger.ts";
 import { observeEventTime, observeWallTime } from "./watermark.ts";
 
-export { restoreDetectState, snapshotDetectState } from "./detect-snapshot.ts";
+export {
+  mergeDetectSnapshots,
+  restoreDetectState,
+  snapshotDetectDelta,
+  snapshotDetectState,
+} from "./detect-snapshot.ts";
 export { type DetectState, type DetectStats, detectStats, initialDetectState } from "./detect-state.ts";
 
 /**
@@ -159,6 +164,7 @@ function enabled(opts: DetectOptions, kind: TriggerKind): boolean {
 
 function applyEvent(state: DetectState, event: ShopEvent, tsMs: number, opts: DetectOptions): void {
   const pid = event.profileId;
+  state.changed.add(pid);
   let p = state.profiles.get(pid);
   const known = p !== undefined;
   p ??= { profileId: pid, cart: undefined, session: undefined, cartQueuedMs: null, sessionQueuedMs: null };
@@ -208,6 +214,7 @@ function onCartTimer(
 ): Trigger | undefined {
   if (p.cartQueuedMs !== t) return undefined; // stale entry
   p.cartQueuedMs = null;
+  state.changed.add(p.profileId);
   const cart = p.cart;
   let trigger: Trigger | undefined;
   if (cart !== undefined && cart.timerMs <= t) {
@@ -230,6 +237,7 @@ function onSessionTimer(
 ): Trigger | undefined {
   if (p.sessionQueuedMs !== t) return undefined; // stale entry
   p.sessionQueuedMs = null;
+  state.changed.add(p.profileId);
   const session = p.session;
   let trigger: Trigger | undefined;
   if (session !== undefined && session.closeMs <= t) {

@@ -57,9 +57,69 @@ describe("checkpoints in KV", () => {
     // A crash in the middle of the next save: some chunks of generation 3 written, head not switched.
     await kv.put(`t.g${second.gen + 1}.0`, "garbage");
     const reopened = await openCheckpoints(nats.nc, "t", { chunkBytes: 4_096 });
-    expect(await reopened.load()).toEqual({ lastSeq: 20, watermarkMs: 6, triggersSeq: 3, state: state2 });
+    expect(await reopened.load()).toMatchObject({
+      lastSeq: 20,
+      watermarkMs: 6,
+      triggersSeq: 3,
+      state: state2,
+      deltas: [],
+    });
     const after: string[] = [];
     for await (const k of await kv.keys(`t.g${second.gen + 1}.*`)) after.push(k);
     expect(after).toEqual([]); // the half-written generation was swept at load
+  });
+
+  it("lists deltas on the base once complete, sweeps a half-written one, and drops them with the next base", async () => {
+    await using nats = await startTestNats();
+    const store = await openCheckpoints(nats.nc, "d", { chunkBytes: 4_096 });
+    const base = { blob: randomBytes(20_000).toString("base64") };
+    const saved = await store.save({
+      lastSeq: 1,
+      watermarkMs: 1,
+      triggersSeq: 0,
+      stateGz: encodeSnapshot(base),
+    });
+    const deltas = [{ n: 1 }, { n: 2, blob: randomBytes(10_000).toString("base64") }];
+    for (const [i, d] of deltas.entries()) {
+      const r = await store.save({
+        lastSeq: 2 + i,
+        watermarkMs: 2 + i,
+        triggersSeq: i,
+        stateGz: encodeSnapshot(d),
+        delta: true,
+      });
+      expect(r).toMatchObject({ gen: saved.gen, delta: i });
+    }
+    const kv = await openBucket(nats.nc, "checkpoints");
+    // A crash in the middle of the third delta: a chunk written, the head not switched.
+    await kv.put(`d.g${saved.gen}.d2.0`, "garbage");
+    const reopened = await openCheckpoints(nats.nc, "d", { chunkBytes: 4_096 });
+    const cp = await reopened.load();
+    expect(cp).toMatchObject({ lastSeq: 3, watermarkMs: 3, triggersSeq: 1, state: base, deltas });
+    expect(cp?.deltaBytes).toBeGreaterThan(0);
+    const keys = async (pattern: string) => {
+      const out: string[] = [];
+      for await (const k of await kv.keys(pattern)) out.push(k);
+      return out.sort();
+    };
+    expect(await keys(`d.g${saved.gen}.d2.>`)).toEqual([]);
+
+    // Writing after a reload continues the same list; a new base drops the old generation with its deltas.
+    await reopened.save({
+      lastSeq: 4,
+      watermarkMs: 4,
+      triggersSeq: 2,
+      stateGz: encodeSnapshot({ n: 3 }),
+      delta: true,
+    });
+    expect((await reopened.load())?.deltas).toEqual([...deltas, { n: 3 }]);
+    await reopened.save({
+      lastSeq: 5,
+      watermarkMs: 5,
+      triggersSeq: 2,
+      stateGz: encodeSnapshot({ all: true }),
+    });
+    expect(await keys(`d.g${saved.gen}.>`)).toEqual([]);
+    expect(await reopened.load()).toMatchObject({ lastSeq: 5, state: { all: true }, deltas: [] });
   });
 });

@@ -109,7 +109,7 @@ async function crashAndResume(url: string, end: number, expectedKeys: string[]) 
     const w = spawnWorker(url);
     // Let it get past its last progress, then kill anywhere: mid-publish, mid-checkpoint, mid-ack.
     await until(() => w.seq > seen || w.done, 30_000, "a checkpoint");
-    await new Promise((r) => setTimeout(r, 50 + rnd() * 700));
+    await new Promise((r) => setTimeout(r, rnd() * 250));
     w.child.kill("SIGKILL");
     await w.exited;
     seen = w.seq;

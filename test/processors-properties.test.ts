@@ -5,7 +5,9 @@ import {
   type DetectOptions,
   detectStats,
   initialDetectState,
+  mergeDetectSnapshots,
   restoreDetectState,
+  snapshotDetectDelta,
   snapshotDetectState,
   type TimedEvent,
   type Trigger,
@@ -111,6 +113,38 @@ describe("detection properties", () => {
         const second = run(input.slice(k), opts, { state: restoreDetectState(json) });
         expect([...first.triggers, ...second.triggers]).toEqual(one.triggers);
         expect(first.duplicates + second.duplicates).toBe(one.duplicates);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a base snapshot plus deltas taken at any points restores the same state as one pass", () => {
+    fc.assert(
+      fc.property(arbLog, fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), (log, cuts) => {
+        const input = strip(byArrival(log));
+        const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b);
+        const one = run(input, opts);
+        const roundTrip = (snap: unknown): unknown => JSON.parse(JSON.stringify(snap));
+        // The base at the first point, one delta at each later point, all written from one running state.
+        let state = initialDetectState();
+        const triggers: Trigger[] = [];
+        let base: unknown;
+        const deltas: unknown[] = [];
+        let from = 0;
+        for (const k of points) {
+          const part = run(input.slice(from, k), opts, { state, flush: false });
+          state = part.state;
+          triggers.push(...part.triggers);
+          if (base === undefined) {
+            base = roundTrip(snapshotDetectState(state));
+            state.changed.clear();
+          } else deltas.push(roundTrip(snapshotDetectDelta(state)));
+          from = k;
+        }
+        const restored = restoreDetectState(mergeDetectSnapshots(base, deltas));
+        expect(detectStats(restored)).toEqual(detectStats(state));
+        const rest = run(input.slice(from), opts, { state: restored });
+        expect([...triggers, ...rest.triggers]).toEqual(one.triggers);
       }),
       { numRuns: 300 },
     );

@@ -12,16 +12,23 @@ export interface Checkpoint {
   watermarkMs: number | null;
   /** Highest TRIGGERS sequence this instance had a PubAck for when the checkpoint was written. */
   triggersSeq: number;
-  /** `snapshotDetectState(...)`: plain JSON. */
+  /** `snapshotDetectState(...)`: plain JSON (the base, when deltas follow). */
   state: unknown;
+  /** `snapshotDetectDelta(...)` written after the base, oldest first: merge them (mergeDetectSnapshots). */
+  deltas: unknown[];
+  /** Compressed sizes of the base and of its deltas together (a writer's cue to write a new base). */
+  baseBytes: number;
+  deltaBytes: number;
 }
 
-/** The pointer record: read first, names the generation whose chunks hold the state. */
+/** The pointer record: read first, names the generation whose chunks hold the state, and its deltas. */
 interface Head {
   v: 1;
   gen: number;
   chunks: number;
   bytes: number;
+  /** Chunk counts and sizes of the deltas written on top of this generation's base (absent: none). */
+  deltas?: { chunks: number; bytes: number }[];
   lastSeq: number;
   watermarkMs: number | null;
   triggersSeq: number;
@@ -29,15 +36,26 @@ interface Head {
 
 export interface SaveResult {
   gen: number;
+  /** Index of the delta written, or null for a new base. */
+  delta: number | null;
   chunks: number;
   /** Compressed size in bytes. */
   bytes: number;
 }
 
+export interface SaveInput {
+  lastSeq: number;
+  watermarkMs: number | null;
+  triggersSeq: number;
+  /** `encodeSnapshot(...)`, made by the caller at the batch boundary, before the state moves on. */
+  stateGz: Uint8Array;
+  /** True: `stateGz` is a delta on top of the current base and its deltas; otherwise a new base. */
+  delta?: boolean;
+}
+
 export interface CheckpointStore {
   load(): Promise<Checkpoint | undefined>;
-  /** `stateGz` (`encodeSnapshot(...)`) is made by the caller at the batch boundary, before the state moves on. */
-  save(cp: Omit<Checkpoint, "state"> & { stateGz: Buffer }): Promise<SaveResult>;
+  save(cp: SaveInput): Promise<SaveResult>;
 }
 
 const isHead = (j: unknown): j is Head =>
@@ -49,6 +67,9 @@ const isHead = (j: unknown): j is Head =>
  * snapshot with 200k open carts is tens of MB of JSON: so the JSON is gzipped and split into chunks
  * of a new generation, and the head is switched last. A crash mid-save leaves the old head pointing
  * at complete old chunks; a half-written generation is never read, and is swept at the next load.
+ * Most saves are deltas (`<name>.g<gen>.d<k>.<i>`: the profiles changed since the previous save), listed
+ * by the head once complete, so a checkpoint costs what changed, not the whole state; the writer
+ * starts a new base generation once its deltas outweigh the base.
  *
  * @example
  * const store = await openCheckpoints(nc, "processors-p0");
@@ -74,68 +95,99 @@ export async function openCheckpoints(
     return j;
   };
 
-  const sweep = async (keep: number | undefined) => {
+  const baseKey = (gen: number, i: number) => `${name}.g${gen}.${i}`;
+  const deltaKey = (gen: number, k: number, i: number) => `${name}.g${gen}.d${k}.${i}`;
+  const keysOf = (h: Head): string[] => [
+    ...Array.from({ length: h.chunks }, (_, i) => baseKey(h.gen, i)),
+    ...(h.deltas ?? []).flatMap((d, k) => Array.from({ length: d.chunks }, (_, i) => deltaKey(h.gen, k, i))),
+  ];
+  const readParts = async (keys: string[]) =>
+    Buffer.concat(
+      await Promise.all(
+        keys.map(async (key) => {
+          const e = await kv.get(key);
+          if (!e || e.length === 0)
+            throw new NudgeError("NUDGE_ERR_INTERNAL", `checkpoint chunk ${key} is missing`);
+          return e.value;
+        }),
+      ),
+    );
+  const parse = async (gz: Buffer): Promise<unknown> => JSON.parse((await gunzipAsync(gz)).toString("utf8"));
+
+  /** Purges every chunk the head does not list: other generations, half-written ones and deltas. */
+  const sweep = async (h: Head | undefined) => {
+    const keep = new Set(h ? keysOf(h) : []);
     const stale: string[] = [];
-    for await (const k of await kv.keys(`${name}.*.*`)) {
-      if (keep === undefined || !k.startsWith(`${name}.g${keep}.`)) stale.push(k);
-    }
+    for await (const k of await kv.keys(`${name}.>`)) if (k !== headKey && !keep.has(k)) stale.push(k);
     await Promise.all(stale.map((k) => kv.purge(k)));
   };
 
   return {
     async load() {
       head = await readHead();
-      await sweep(head?.gen);
+      await sweep(head);
       if (!head) return undefined;
       const h = head;
-      const parts = await Promise.all(
-        Array.from({ length: h.chunks }, async (_, i) => {
-          const e = await kv.get(`${name}.g${h.gen}.${i}`);
-          if (!e || e.length === 0) {
-            throw new NudgeError(
-              "NUDGE_ERR_INTERNAL",
-              `checkpoint ${name} generation ${h.gen} lacks chunk ${i}`,
-            );
-          }
-          return e.value;
-        }),
+      const state = await parse(await readParts(keysOf({ ...h, deltas: [] })));
+      const deltas = await Promise.all(
+        (h.deltas ?? []).map(async (d, k) =>
+          parse(await readParts(Array.from({ length: d.chunks }, (_, i) => deltaKey(h.gen, k, i)))),
+        ),
       );
-      const json = await gunzipAsync(Buffer.concat(parts));
       return {
         lastSeq: h.lastSeq,
         watermarkMs: h.watermarkMs,
         triggersSeq: h.triggersSeq,
-        state: JSON.parse(json.toString("utf8")),
+        state,
+        deltas,
+        baseBytes: h.bytes,
+        deltaBytes: (h.deltas ?? []).reduce((a, d) => a + d.bytes, 0),
       };
     },
 
     async save(cp) {
       const body = cp.stateGz;
-      const gen = (head?.gen ?? 0) + 1;
       const chunks = Math.max(1, Math.ceil(body.byteLength / chunkBytes));
-      await Promise.all(
-        Array.from({ length: chunks }, (_, i) =>
-          kv.put(`${name}.g${gen}.${i}`, body.subarray(i * chunkBytes, (i + 1) * chunkBytes)),
-        ),
-      );
-      const next: Head = {
-        v: 1,
-        gen,
+      const slice = (i: number) => body.subarray(i * chunkBytes, (i + 1) * chunkBytes);
+      const prev = head;
+      let next: Head;
+      if (cp.delta) {
+        if (!prev) throw new NudgeError("NUDGE_ERR_INTERNAL", `checkpoint ${name}: a delta needs a base`);
+        const k = prev.deltas?.length ?? 0;
+        await Promise.all(
+          Array.from({ length: chunks }, (_, i) => kv.put(deltaKey(prev.gen, k, i), slice(i))),
+        );
+        next = {
+          ...prev,
+          deltas: [...(prev.deltas ?? []), { chunks, bytes: body.byteLength }],
+          lastSeq: cp.lastSeq,
+          watermarkMs: cp.watermarkMs,
+          triggersSeq: cp.triggersSeq,
+        };
+      } else {
+        const gen = (prev?.gen ?? 0) + 1;
+        await Promise.all(Array.from({ length: chunks }, (_, i) => kv.put(baseKey(gen, i), slice(i))));
+        next = {
+          v: 1,
+          gen,
+          chunks,
+          bytes: body.byteLength,
+          deltas: [],
+          lastSeq: cp.lastSeq,
+          watermarkMs: cp.watermarkMs,
+          triggersSeq: cp.triggersSeq,
+        };
+      }
+      // The switch: until this put returns, a reader still sees the previous checkpoint whole.
+      await kv.put(headKey, JSON.stringify(next));
+      head = next;
+      if (prev && prev.gen !== next.gen) await Promise.all(keysOf(prev).map((k) => kv.purge(k)));
+      return {
+        gen: next.gen,
+        delta: cp.delta ? (next.deltas?.length ?? 1) - 1 : null,
         chunks,
         bytes: body.byteLength,
-        lastSeq: cp.lastSeq,
-        watermarkMs: cp.watermarkMs,
-        triggersSeq: cp.triggersSeq,
       };
-      // The switch: until this put returns, a reader still sees the previous generation whole.
-      await kv.put(headKey, JSON.stringify(next));
-      const prev = head;
-      head = next;
-      if (prev)
-        await Promise.all(
-          Array.from({ length: prev.chunks }, (_, i) => kv.purge(`${name}.g${prev.gen}.${i}`)),
-        );
-      return { gen, chunks, bytes: body.byteLength };
     },
   };
 }

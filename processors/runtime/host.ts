@@ -5,22 +5,13 @@ import {
   type Config,
   consumeStream,
   deadLetterMessage,
-  decodeEvent,
   messageOf,
-  type OutMsg,
-  type ShopEvent,
   type StreamMsg,
 } from "../../ingest/index.ts";
-import {
-  type DetectOptions,
-  type DetectOutput,
-  detect,
-  detectStats,
-  initialDetectState,
-  restoreDetectState,
-  snapshotDetectState,
-} from "../detector.ts";
+import { type DetectOptions, initialDetectState, snapshotDetectState } from "../detector.ts";
 import { openCheckpoints } from "./checkpoint.ts";
+import { type DetectEngine, inlineEngine, workerEngine } from "./detect-engine.ts";
+import type { CutResult } from "./detect-runner.ts";
 import { type Partition, partitionFilter, processorName } from "./partition.ts";
 import { encodeSnapshot } from "./snapshot-codec.ts";
 import { emptyStats, type ProcessorStats } from "./stats.ts";
@@ -47,6 +38,11 @@ export interface ProcessorsDeps {
   checkpoint?: { everyEvents?: number; everyMs?: number; chunkBytes?: number; costFactor?: number };
   /** Interval of the stats log line; default 10 s. */
   statsEveryMs?: number;
+  /**
+   * Run decode → detect on a worker thread (default), so NATS receive, publishing and checkpoint
+   * writes on this thread overlap with it; false runs it here (tests that step a virtual clock).
+   */
+  detectThread?: boolean;
 }
 
 export interface Processors {
@@ -61,19 +57,8 @@ export interface Processors {
 interface Batch {
   count: number;
   last: StreamMsg | undefined;
-  triggers: OutMsg[];
-  kinds: { cart_abandoned: number; browse_abandoned: number };
-  dlq: OutMsg[];
 }
-const newBatch = (): Batch => ({
-  count: 0,
-  last: undefined,
-  triggers: [],
-  kinds: { cart_abandoned: 0, browse_abandoned: 0 },
-  dlq: [],
-});
-const finite = (n: number) => (Number.isFinite(n) ? n : null);
-const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));
+const newBatch = (): Batch => ({ count: 0, last: undefined });
 
 /**
  * Hosts detection over the EVENTS stream: decode → `detect` → publish triggers, exactly once across
@@ -112,7 +97,6 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
 
   const store = await openCheckpoints(nc, name, { chunkBytes: deps.checkpoint?.chunkBytes });
   const cp = await store.load();
-  let state = cp ? restoreDetectState(cp.state) : initialDetectState();
   let triggersSeq = cp?.triggersSeq ?? (await triggersLastSeq(nc));
   if (!cp) {
     // A first checkpoint fixes where this instance's triggers start, for reconciliation after a crash.
@@ -120,14 +104,13 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       lastSeq: 0,
       watermarkMs: null,
       triggersSeq,
-      stateGz: encodeSnapshot(snapshotDetectState(state)),
+      stateGz: encodeSnapshot(snapshotDetectState(initialDetectState())),
     });
   }
   log.debug({ lastSeq: cp?.lastSeq ?? 0, triggersSeq }, "reconciling with TRIGGERS");
   const skip = await publishedSince(nc, name, triggersSeq);
   const stats = emptyStats(name);
   stats.lastSeq = cp?.lastSeq ?? 0;
-  log.info({ lastSeq: stats.lastSeq, triggersSeq, alreadyPublished: skip.size }, "processors starting");
 
   let batch = newBatch();
   let flushing: Promise<void> | undefined;
@@ -139,53 +122,51 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
   });
   done.catch(() => {}); // the owner observes `done`; an unobserved fault must not crash a test runner
 
-  const take = (out: DetectOutput, msg?: StreamMsg, event?: ShopEvent) => {
-    for (const t of out.triggers) {
+  const engineOptions = { opts, restored: cp, onFault: (err: unknown) => fail(err) };
+  const engine: DetectEngine =
+    deps.detectThread === false ? inlineEngine(engineOptions) : await workerEngine(engineOptions);
+  log.info({ lastSeq: stats.lastSeq, triggersSeq, alreadyPublished: skip.size }, "processors starting");
+
+  const flush = async (b: Batch, lastSeq: number, cut: CutResult) => {
+    const t0 = scheduler.now();
+    const triggers = [];
+    const kinds = { cart_abandoned: 0, browse_abandoned: 0 };
+    for (const t of cut.triggers) {
       if (skip.delete(t.id)) {
         stats.reconciled++;
         continue;
       }
-      batch.triggers.push(triggerMessage(t, name));
-      batch.kinds[t.kind]++;
+      triggers.push(triggerMessage(t, name));
+      kinds[t.kind]++;
     }
-    for (const l of out.late) {
-      stats.late++;
-      const error = `event time ${iso(l.tsMs)} is before the watermark ${iso(l.watermarkMs)}`;
-      const own = msg && event && l.event.id === event.id;
-      const original = own
-        ? { subject: msg.subject, data: msg.data, seq: msg.seq }
-        : {
-            subject: `events.${l.event.type}`,
-            data: Buffer.from(JSON.stringify(l.event)),
-            seq: msg?.seq ?? 0,
-          };
-      batch.dlq.push(deadLetterMessage("late", original, error));
-    }
-    stats.duplicates += out.duplicates;
-  };
-
-  const flush = async (b: Batch, lastSeq: number, watermarkMs: number | null, stateGz: Buffer) => {
-    const t0 = scheduler.now();
-    const pub = await publishAll(nc, b.triggers);
-    const dlq = await publishAll(nc, b.dlq);
+    const dlq = cut.late.map((l) => deadLetterMessage("late", l, l.error));
+    const pub = await publishAll(nc, triggers);
+    const dlqOut = await publishAll(nc, dlq);
     if (pub.lastSeq > triggersSeq) triggersSeq = pub.lastSeq;
-    const saved = await store.save({ lastSeq, watermarkMs, triggersSeq, stateGz });
+    const watermarkMs = cut.counters.watermarkMs;
+    const saved = await store.save({
+      lastSeq,
+      watermarkMs,
+      triggersSeq,
+      stateGz: cut.stateGz,
+      delta: cut.delta,
+    });
     b.last?.ack();
     stats.lastSeq = lastSeq;
     stats.checkpoints++;
     stats.pubAckDuplicates += pub.duplicates;
-    stats.dlqDuplicates += dlq.duplicates;
-    stats.triggersOut.cart_abandoned += b.kinds.cart_abandoned;
-    stats.triggersOut.browse_abandoned += b.kinds.browse_abandoned;
+    stats.dlqDuplicates += dlqOut.duplicates;
+    stats.triggersOut.cart_abandoned += kinds.cart_abandoned;
+    stats.triggersOut.browse_abandoned += kinds.browse_abandoned;
     stats.lastCheckpoint = {
       seq: lastSeq,
       bytes: saved.bytes,
       chunks: saved.chunks,
-      snapshotMs: Math.round(snapshotMs),
+      snapshotMs: Math.round(cut.snapshotMs),
       ms: scheduler.now() - t0,
     };
     if (pub.duplicates > 0) log.warn({ duplicates: pub.duplicates }, "TRIGGERS dropped republished triggers");
-    log.debug({ lastSeq, triggers: b.triggers.length, ...stats.lastCheckpoint }, "checkpoint");
+    log.debug({ lastSeq, triggers: triggers.length, ...stats.lastCheckpoint }, "checkpoint");
   };
 
   const timers = new Subscription();
@@ -197,6 +178,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       { err: messageOf(err) },
       "processors stopped on a fault; restart resumes from the last checkpoint",
     );
+    void engine.close();
     settle?.reject(err);
   };
 
@@ -204,29 +186,34 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
   let snapshotMs = 0;
   const throttled = () => performance.now() - lastCutAt < costFactor * snapshotMs;
 
-  /** Hands the batch to the flusher; while a flush runs, batches coalesce (one checkpoint for both). */
+  /**
+   * Hands the batch to the flusher; while a flush runs, batches coalesce (one checkpoint for both).
+   * The engine answers the cut with the effects of exactly this batch's messages and ticks.
+   */
   const cut = () => {
     if (flushing) return;
-    if (batch.count === 0 && batch.triggers.length === 0 && batch.dlq.length === 0) return;
+    if (batch.count === 0 && engine.counters().unpublished === 0) return;
     const b = batch;
     batch = newBatch();
     const lastSeq = b.last?.seq ?? stats.lastSeq;
-    const t0 = performance.now();
-    const stateGz = encodeSnapshot(snapshotDetectState(state));
     lastCutAt = performance.now();
-    snapshotMs = lastCutAt - t0;
-    const watermarkMs = finite(detectStats(state).watermarkMs);
-    flushing = flush(b, lastSeq, watermarkMs, stateGz).then(
-      () => {
-        flushing = undefined;
-        if (!stopped && (batch.count >= maxBatch || (batch.count >= everyEvents && !throttled()))) cut();
-      },
-      (err: unknown) => {
-        flushing = undefined;
-        failed = true;
-        fail(err);
-      },
-    );
+    flushing = engine
+      .cut()
+      .then((result) => {
+        snapshotMs = result.snapshotMs;
+        return flush(b, lastSeq, result);
+      })
+      .then(
+        () => {
+          flushing = undefined;
+          if (!stopped && (batch.count >= maxBatch || (batch.count >= everyEvents && !throttled()))) cut();
+        },
+        (err: unknown) => {
+          flushing = undefined;
+          failed = true;
+          fail(err);
+        },
+      );
   };
 
   const onMsg = (msg: StreamMsg) => {
@@ -235,21 +222,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     arrivedSinceTick++;
     batch.count++;
     batch.last = msg;
-    const d = decodeEvent(msg.subject, msg.data);
-    if (!d.ok) {
-      stats.invalid[d.reason] = (stats.invalid[d.reason] ?? 0) + 1;
-    } else {
-      const input = {
-        type: "event",
-        event: d.event,
-        tsMs: d.tsMs,
-        seq: msg.seq,
-        wallMs: scheduler.now(),
-      } as const;
-      const [next, out] = detect(state, input, opts);
-      state = next;
-      take(out, msg, d.event);
-    }
+    engine.event(msg, scheduler.now());
     if (batch.count >= maxBatch || (batch.count >= everyEvents && !throttled())) cut();
   };
 
@@ -265,16 +238,17 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       arrivedSinceTick = 0;
       return;
     }
-    const [next, out] = detect(state, { type: "tick", wallMs: scheduler.now() }, opts);
-    state = next;
-    take(out);
+    engine.tick(scheduler.now());
   };
 
   const current = (): ProcessorStats => {
-    const d = detectStats(state);
+    const d = engine.counters();
+    stats.invalid = d.invalid;
+    stats.late = d.late;
+    stats.duplicates = d.duplicates;
     stats.openCarts = d.openCarts;
     stats.openSessions = d.openSessions;
-    stats.watermarkMs = finite(d.watermarkMs);
+    stats.watermarkMs = d.watermarkMs;
     stats.watermarkLagMs = stats.watermarkMs === null ? null : scheduler.now() - stats.watermarkMs;
     return structuredClone(stats);
   };
@@ -305,11 +279,12 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       timers.unsubscribe();
       while (!failed) {
         if (flushing) await flushing;
-        else if (batch.count === 0 && batch.triggers.length === 0 && batch.dlq.length === 0) break;
+        else if (batch.count === 0 && engine.counters().unpublished === 0) break;
         else cut();
       }
       if (failed) return done;
       stopped = true;
+      await engine.close();
       log.info({ stats: current() }, "processors stopped");
       settle?.resolve();
       return done;

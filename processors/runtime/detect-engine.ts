@@ -1,0 +1,162 @@
+import { Worker } from "node:worker_threads";
+import type { StreamMsg } from "../../ingest/index.ts";
+import type { DetectOptions } from "../detector.ts";
+import { type CutResult, type DetectCounters, DetectRunner, type RestoredState } from "./detect-runner.ts";
+
+/**
+ * Where decode → detect runs for the host: on its own thread (`inline`) or on a worker thread, so
+ * that NATS receive, trigger publishing and checkpoint writes on the main thread overlap with it.
+ * Both keep message order: `cut()` answers with the effects of exactly the messages and ticks given
+ * before it, and the state right after them.
+ */
+export interface DetectEngine {
+  event(msg: StreamMsg, wallMs: number): void;
+  tick(wallMs: number): void;
+  cut(): Promise<CutResult>;
+  /** The latest counters known (on a worker: as of the last chunk it finished). */
+  counters(): DetectCounters;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  opts: DetectOptions;
+  /** A loaded checkpoint's state, or undefined to start empty. */
+  restored: RestoredState | undefined;
+  /** Called once when the engine can go on no more (the worker died). */
+  onFault(err: unknown): void;
+}
+
+export function inlineEngine(o: EngineOptions): DetectEngine {
+  const runner = new DetectRunner(o.opts, o.restored);
+  return {
+    event: (msg, wallMs) => runner.event(msg.subject, msg.data, msg.seq, wallMs),
+    tick: (wallMs) => runner.tick(wallMs),
+    cut: () => Promise.resolve(runner.cut()),
+    counters: () => runner.counters(),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** One chunk of messages for the worker: bodies back to back in `buf` (transferred, not copied). */
+export interface EventsChunk {
+  t: "events";
+  buf: Uint8Array;
+  ends: number[];
+  seqs: number[];
+  walls: number[];
+  subjects: string[];
+}
+export type ToWorker = EventsChunk | { t: "tick"; wallMs: number } | { t: "cut" };
+export type FromWorker =
+  | { t: "ready"; counters: DetectCounters }
+  | { t: "progress"; counters: DetectCounters }
+  | { t: "cut"; result: CutResult };
+
+const CHUNK_MESSAGES = 1_024;
+const CHUNK_BYTES = 256 * 1_024;
+
+/**
+ * Detection on a worker thread. Messages are copied into one buffer per chunk (a message's `data`
+ * is a view into the socket's read buffer: posting it would copy that whole buffer) and posted every
+ * 1,024 messages or when the current burst of callbacks ends (setImmediate).
+ */
+export async function workerEngine(o: EngineOptions): Promise<DetectEngine> {
+  const worker = new Worker(new URL("./detect-worker.mjs", import.meta.url), {
+    workerData: { opts: o.opts, restored: o.restored },
+  });
+  let counters: DetectCounters | undefined;
+  const cuts: { resolve(r: CutResult): void; reject(e: unknown): void }[] = [];
+  let dead: unknown;
+  let closing = false;
+  const die = (err: unknown) => {
+    if (dead !== undefined || closing) return;
+    dead = err;
+    for (const c of cuts.splice(0)) c.reject(err);
+    o.onFault(err);
+  };
+  await new Promise<void>((resolve, reject) => {
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`detect worker exited (${code}) before it was ready`)));
+    worker.once("message", (m: FromWorker) => {
+      if (m.t === "ready") counters = m.counters;
+      worker.removeAllListeners("error").removeAllListeners("exit");
+      resolve();
+    });
+  });
+  worker.on("message", (m: FromWorker) => {
+    if (m.t === "progress") counters = m.counters;
+    else if (m.t === "cut") {
+      counters = m.result.counters;
+      cuts.shift()?.resolve(m.result);
+    }
+  });
+  worker.on("error", die);
+  worker.on("exit", (code) => die(new Error(`detect worker exited (${code})`)));
+
+  let buf = new Uint8Array(CHUNK_BYTES);
+  let off = 0;
+  let ends: number[] = [];
+  let seqs: number[] = [];
+  let walls: number[] = [];
+  let subjects: string[] = [];
+  let scheduled = false;
+  const post = () => {
+    scheduled = false;
+    if (ends.length === 0) return;
+    const chunk: EventsChunk = { t: "events", buf: buf.subarray(0, off), ends, seqs, walls, subjects };
+    worker.postMessage(chunk, [buf.buffer]);
+    buf = new Uint8Array(CHUNK_BYTES);
+    off = 0;
+    ends = [];
+    seqs = [];
+    walls = [];
+    subjects = [];
+  };
+
+  return {
+    event(msg, wallMs) {
+      const data = msg.data;
+      if (off + data.byteLength > buf.byteLength) {
+        post();
+        if (data.byteLength > buf.byteLength) buf = new Uint8Array(data.byteLength);
+      }
+      buf.set(data, off);
+      off += data.byteLength;
+      ends.push(off);
+      seqs.push(msg.seq);
+      walls.push(wallMs);
+      subjects.push(msg.subject);
+      if (ends.length >= CHUNK_MESSAGES) post();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(post);
+      }
+    },
+    tick(wallMs) {
+      post();
+      worker.postMessage({ t: "tick", wallMs } satisfies ToWorker);
+    },
+    cut() {
+      if (dead !== undefined) return Promise.reject(dead);
+      post();
+      return new Promise<CutResult>((resolve, reject) => {
+        cuts.push({ resolve, reject });
+        worker.postMessage({ t: "cut" } satisfies ToWorker);
+      });
+    },
+    counters: () =>
+      counters ?? {
+        invalid: {},
+        late: 0,
+        duplicates: 0,
+        openCarts: 0,
+        openSessions: 0,
+        watermarkMs: null,
+        unpublished: 0,
+      },
+    async close() {
+      closing = true;
+      await worker.terminate();
+    },
+  };
+}
