@@ -156,7 +156,7 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
       ackWaitMs: 300_000,
     }).subscribe({
       next: (m) => {
-        acks.add(m.seq, m.ack);
+        acks.add(m.seq, () => m.ack());
         handle(m.data).then(
           () => acks.done(m.seq),
           () => {},

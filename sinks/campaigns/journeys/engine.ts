@@ -335,7 +335,7 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
     checkpointing = checkpointing.then(() => store.saveTriggersSeq(seq)).catch(() => {});
   });
   const onTrigger = (m: StreamMsg) => {
-    acks.add(m.seq, m.ack);
+    acks.add(m.seq, () => m.ack());
     const parsed = Trigger.safeParse(safeJson(m.data));
     const work = (async () => {
       if (!parsed.success) {
