@@ -5,7 +5,7 @@
  *
  * @example
  * const acks = new AckTracker((seq, ack) => ack());
- * acks.add(msg.seq, msg.ack); …; acks.done(msg.seq);
+ * acks.add(msg.seq, () => msg.ack()); …; acks.done(msg.seq);
  */
 export class AckTracker {
   readonly #order: number[] = [];
