@@ -1,18 +1,25 @@
 /**
  * The history writer's decode thread: `{ batch, receivedMs }` in (a PackedBatch), `{ decoded }` out
  * (a DecodedBatch, its Arrow IPC buffers transferred), or `{ error }`. It owns the set of recent ids,
- * seeded from the history at start, so a repeated id is dropped exactly as in one thread.
+ * seeded from the history at start (`{ seed }`, before any batch), so a repeated id is dropped exactly
+ * as in one thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { messageOf } from "./errors.ts";
 import { decodeBatch, type PackedBatch } from "./history-decode.ts";
 import { RecentIds } from "./recent-ids.ts";
 
-const { capacity, recent } = workerData as { capacity: number; recent: string[] };
+const { capacity } = workerData as { capacity: number };
 const seen = new RecentIds(capacity);
-for (const id of recent) seen.add(id);
 
-parentPort!.on("message", ({ batch, receivedMs }: { batch: PackedBatch; receivedMs: number }) => {
+type Request = { seed: string[] } | { batch: PackedBatch; receivedMs: number };
+
+parentPort!.on("message", (m: Request) => {
+  if ("seed" in m) {
+    for (const id of m.seed) seen.add(id);
+    return;
+  }
+  const { batch, receivedMs } = m;
   try {
     const decoded = decodeBatch(batch, seen, receivedMs);
     const buffers = [decoded.events, decoded.purchaseItems, decoded.profileUpdates].flatMap((b) =>

@@ -157,13 +157,14 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
   const maxInFlight = deps.maxInFlight ?? 100_000;
   const maxBatch = deps.batchSize ?? Math.max(1, Math.floor(maxInFlight / 2));
   const delayMs = deps.batchDelayMs ?? 100;
+  // The decode thread boots (loading its modules takes a while) while the history is read.
+  const decoder = startDecodeThread(deps.dedupeCapacity ?? 1_000_000);
   const conn = await deps.db.instance.connect();
   await conn.run(STAGING_SQL);
-  const capacity = deps.dedupeCapacity ?? 1_000_000;
   const recent = await conn.runAndReadAll("SELECT id FROM events ORDER BY seq DESC LIMIT $n", {
-    n: capacity,
+    n: deps.dedupeCapacity ?? 1_000_000,
   });
-  const decoder = startDecodeThread(capacity, (recent.getColumnsJS()[0] ?? []).map(String).reverse());
+  decoder.seed((recent.getColumnsJS()[0] ?? []).map(String).reverse());
   const stats: HistoryStats = {
     accepted: 0,
     duplicates: 0,
@@ -282,10 +283,8 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
 }
 
 /** The decode thread: its own set of recent ids (seeded from the history), one batch at a time. */
-function startDecodeThread(capacity: number, recent: string[]) {
-  const worker = new Worker(new URL("./history-worker.mjs", import.meta.url), {
-    workerData: { capacity, recent },
-  });
+function startDecodeThread(capacity: number) {
+  const worker = new Worker(new URL("./history-worker.mjs", import.meta.url), { workerData: { capacity } });
   let pending: { resolve: (d: DecodedBatch) => void; reject: (e: unknown) => void } | undefined;
   const failAll = (err: unknown) => {
     pending?.reject(err);
@@ -300,6 +299,10 @@ function startDecodeThread(capacity: number, recent: string[]) {
   worker.on("error", failAll);
   worker.on("exit", (code) => failAll(new Error(`history decode thread exited (${code})`)));
   return {
+    /** The ids already in the history, oldest first (before the first batch). */
+    seed(ids: string[]) {
+      worker.postMessage({ seed: ids });
+    },
     decode(batch: PackedBatch, receivedMs: number): Promise<DecodedBatch> {
       return new Promise((resolve, reject) => {
         pending = { resolve, reject };
