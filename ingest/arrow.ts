@@ -94,7 +94,8 @@ function writeColumn(vector: duckdb.Vector, data: Data, from: number, n: number)
     const len = offsets[k + 1]! - start;
     if (len <= INLINE) {
       lengths[i * 4] = len;
-      out.set(bytes.subarray(start, start + len), i * STRING_T + 4);
+      const to = i * STRING_T + 4;
+      for (let b = 0; b < len; b++) out[to + b] = bytes[start + b]!; // no subarray object per value
     } else long.push(i, start, len);
   }
   duckdb.copy_data_to_vector(vector, 0, out.buffer, 0, out.byteLength);
