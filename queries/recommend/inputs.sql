@@ -8,11 +8,18 @@
 --   viewed(profile_id, product_id, views, last_ts) the $max_seeds products each shopper viewed last
 --   bought(profile_id, product_id)           what each shopper bought in [$since, $now)
 --   excluded(profile_id, product_id)         bought ∪ context: never recommended
---   caps(profile_id, cap)                    $limit + count(excluded): enough rows to survive exclusion
 --   context_categories(profile_id, category) categories of the context items
+--   caps(profile_id, cap, keep)              cap: $limit + count(excluded), enough rows to survive
+--                                            exclusion; keep: the most candidates per shopper that
+--                                            rank.sql can use (cap, or all under $same_category)
 --   interest(profile_id, category)           context categories, else the most viewed category
 --   pool(product_id, category, …)            eligible products: active, in stock, in the price band
---   pop(product_id, category, buyers, r_all, r_cat) pool ranked by model_popular, overall and per category
+--   pop(product_id, item, category, buyers, r_all, r_cat) pool ranked by model_popular, overall and
+--                                            per category; item: its code in model_items (or NULL)
+--
+-- A strategy may return every candidate it scores; returning only each shopper's best `keep`
+-- eligible ones (JOIN pop, ORDER BY score DESC, r_all) gives the same lists faster, as the built-in
+-- co-occurrence strategies do.
 profiles AS (
   SELECT DISTINCT profile_id FROM rec_batch
 ),
@@ -46,17 +53,21 @@ excluded AS (
   UNION
   SELECT profile_id, product_id FROM bought
 ),
-caps AS (
-  SELECT p.profile_id, $limit + count(x.product_id) AS cap
-  FROM profiles p
-  LEFT JOIN excluded x ON x.profile_id = p.profile_id
-  GROUP BY p.profile_id
-),
 context_categories AS (
   SELECT DISTINCT c.profile_id, p.category
   FROM context c
   JOIN products p ON p.product_id = c.product_id
   WHERE p.category IS NOT NULL
+),
+caps AS (
+  SELECT p.profile_id, $limit + count(x.product_id) AS cap,
+    CASE
+      WHEN $same_category AND p.profile_id IN (SELECT profile_id FROM context_categories) THEN 2147483647
+      ELSE $limit + count(x.product_id)
+    END AS keep
+  FROM profiles p
+  LEFT JOIN excluded x ON x.profile_id = p.profile_id
+  GROUP BY p.profile_id
 ),
 interest AS (
   SELECT profile_id, category FROM context_categories
@@ -81,11 +92,12 @@ pool AS (
     AND ($price_max IS NULL OR price <= $price_max)
 ),
 pop AS (
-  SELECT q.product_id, q.category, coalesce(m.buyers, 0) AS buyers,
+  SELECT q.product_id, i.item, q.category, coalesce(m.buyers, 0) AS buyers,
     row_number() OVER (ORDER BY coalesce(m.buyers, 0) DESC, coalesce(m.viewers, 0) DESC, q.product_id) AS r_all,
     row_number() OVER (
       PARTITION BY q.category ORDER BY coalesce(m.buyers, 0) DESC, coalesce(m.viewers, 0) DESC, q.product_id
     ) AS r_cat
   FROM pool q
   LEFT JOIN model_popular m ON m.product_id = q.product_id
+  LEFT JOIN model_items i ON i.product_id = q.product_id
 )

@@ -1,19 +1,33 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Db } from "../../ingest/index.ts";
-import { execute, loadSql, queryRows, sql } from "../sql.ts";
+import { execute, loadSql, queryRows, type Sql, sql } from "../sql.ts";
 
 /** The co-occurrence and popularity tables the strategies read, each built by `models/<name>.sql`. */
 export const MODELS = ["viewed_viewed", "viewed_bought", "bought_bought", "cart_bought", "popular"] as const;
 export type ModelName = (typeof MODELS)[number];
 
-const BUILD: ReadonlyMap<ModelName, string> = new Map(
-  MODELS.map((m) => [m, loadSql(new URL(`./models/${m}.sql`, import.meta.url))]),
+/**
+ * The co-occurrence models are stored keyed by integer item codes (`model_<name>_by_item(a, b,
+ * shoppers, rank)` with `model_items(item, product_id)`); `model_<name>(a, b, shoppers)` is the same
+ * by product id, a view for people and for strategies that prefer ids.
+ */
+const PAIR_MODELS: readonly ModelName[] = ["viewed_viewed", "viewed_bought", "bought_bought", "cart_bought"];
+
+const PAIR_SQL: ReadonlyMap<ModelName, string> = new Map(
+  PAIR_MODELS.map((m) => [m, loadSql(new URL(`./models/${m}.sql`, import.meta.url))]),
 );
 
-/** Shared inputs, computed once per rebuild into temp tables `model_input_<name>`. */
-const INPUTS = ["seen", "bought", "carted"] as const;
+/**
+ * Inputs computed once per rebuild into temp tables `model_input_<name>`, in this order: the item
+ * codes, popularity (the pair models break ties with it; kept as model_popular), each item's place
+ * in that order, then what each shopper viewed, bought and carted.
+ */
+const INPUTS = ["items", "popular", "order", "seen", "bought", "carted"] as const;
 const INPUT_SQL: ReadonlyMap<string, string> = new Map(
-  INPUTS.map((i) => [i, loadSql(new URL(`./models/input_${i}.sql`, import.meta.url))]),
+  INPUTS.map((i) => [
+    i,
+    loadSql(new URL(i === "popular" ? "./models/popular.sql" : `./models/input_${i}.sql`, import.meta.url)),
+  ]),
 );
 
 const DAY_MS = 86_400_000;
@@ -93,11 +107,23 @@ export async function refreshModelsOn(conn: DuckDBConnection, opts: RefreshOptio
       );
       step(`input_${name}`);
     }
-    for (const [name, text] of BUILD) {
+    for (const name of ["items", "popular"]) {
       await execute(
         conn,
-        sql`CREATE OR REPLACE TABLE ${table(`model_${name}`)} AS ${sql.file(text, params)}`,
+        sql`CREATE OR REPLACE TABLE ${table(`model_${name}`)} AS SELECT * FROM ${sql.ident(`model_input_${name}`)}`,
       );
+    }
+    await dropTablesNamed(
+      conn,
+      schema,
+      PAIR_MODELS.map((m) => `model_${m}`),
+    );
+    for (const [name, text] of PAIR_SQL) {
+      await execute(
+        conn,
+        sql`CREATE OR REPLACE TABLE ${table(`model_${name}_by_item`)} AS ${sql.file(text, params)}`,
+      );
+      await execute(conn, byProductView(table, name));
       step(`model_${name}`);
     }
     const rows = await countRows(conn, schema);
@@ -117,10 +143,36 @@ export async function refreshModelsOn(conn: DuckDBConnection, opts: RefreshOptio
   }
 }
 
+/** `model_<name>`, the co-occurrence model by product id: a view over the one keyed by item codes. */
+function byProductView(table: (name: string) => Sql, name: ModelName): Sql {
+  return sql`CREATE OR REPLACE VIEW ${table(`model_${name}`)} AS
+    SELECT ia.product_id AS a, ib.product_id AS b, m.shoppers
+    FROM ${table(`model_${name}_by_item`)} m
+    JOIN ${table("model_items")} ia ON ia.item = m.a
+    JOIN ${table("model_items")} ib ON ib.item = m.b`;
+}
+
+/** Drops the tables (not views) among `names`: the co-occurrence models were tables before they were views. */
+async function dropTablesNamed(
+  conn: DuckDBConnection,
+  schema: string,
+  names: readonly string[],
+): Promise<void> {
+  const rows = await queryRows(
+    conn,
+    sql`SELECT table_name FROM duckdb_tables()
+        WHERE schema_name = ${schema} AND NOT temporary AND list_contains(${[...names]}, table_name)`,
+  );
+  for (const r of rows) {
+    await execute(conn, sql`DROP TABLE ${sql.ident(schema)}.${sql.ident(String(r.table_name))}`);
+  }
+}
+
 async function countRows(conn: DuckDBConnection, schema: string): Promise<Record<ModelName, number>> {
   const parts = MODELS.map(
     (m) =>
-      sql`SELECT ${m} AS model, count(*)::INTEGER AS n FROM ${sql.ident(schema)}.${sql.ident(`model_${m}`)}`,
+      sql`SELECT ${m} AS model, count(*)::INTEGER AS n
+          FROM ${sql.ident(schema)}.${sql.ident(PAIR_MODELS.includes(m) ? `model_${m}_by_item` : `model_${m}`)}`,
   );
   const rows = await queryRows(conn, sql.join(parts, " UNION ALL "));
   const out = Object.fromEntries(MODELS.map((m) => [m, 0])) as Record<ModelName, number>;

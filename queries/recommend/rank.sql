@@ -1,21 +1,11 @@
 -- Follows `WITH <inputs>, candidates AS (<strategy>)`: applies the rules and ranks.
--- 1. backup: popular products in the shopper's interest categories (tier 1), then overall (tier 2;
---    left out under $same_category for a shopper whose email has categorised items);
--- 2. drop excluded (bought, in the email) and ineligible (inactive, out of stock, outside the price
---    band, outside the context categories under $same_category) products;
--- 3. keep each product once per shopper (its best tier, then score);
--- 4. rank: tier, score DESC, overall popularity, product_id — deterministic, then keep $limit.
-backup AS (
-  SELECT i.profile_id, p.product_id, p.buyers::DOUBLE AS score, 'backup: popular in ' || p.category AS reason, 1 AS tier
-  FROM interest i
-  JOIN caps c ON c.profile_id = i.profile_id
-  JOIN pop p ON p.category = i.category AND p.r_cat <= c.cap
-  UNION ALL
-  SELECT c.profile_id, p.product_id, p.buyers::DOUBLE, 'backup: popular overall', 2
-  FROM caps c
-  JOIN pop p ON p.r_all <= c.cap
-  WHERE NOT $same_category OR c.profile_id NOT IN (SELECT profile_id FROM context_categories)
-),
+-- 1. drop excluded (bought, in the email) and ineligible (inactive, out of stock, outside the price
+--    band, outside the context categories under $same_category) candidates, then keep each
+--    shopper's best $limit (score, then overall popularity), each product once;
+-- 2. backup: popular products in the shopper's interest categories (tier 1), then overall (tier 2;
+--    left out under $same_category for a shopper whose email has categorised items), minus the
+--    excluded and the chosen ones;
+-- 3. rank: tier, score DESC, overall popularity, product_id — deterministic, then keep $limit.
 restricted AS (
   -- under $same_category: the shoppers whose email has categorised items, and their categories
   SELECT profile_id, category FROM context_categories WHERE $same_category
@@ -28,36 +18,54 @@ candidates_ok AS (
   ANTI JOIN excluded x ON x.profile_id = c.profile_id AND x.product_id = c.product_id
   WHERE r.profile_id IS NOT NULL OR c.profile_id NOT IN (SELECT profile_id FROM restricted)
 ),
-kept AS (
-  -- only the best $limit candidates per shopper can be shown: keep those (top-N aggregate)
-  SELECT profile_id, unnest(top) AS row, 0 AS tier
+chosen AS (
+  -- only the best $limit candidates per shopper can be shown (top-N aggregate); a product a
+  -- strategy scored twice keeps its best row
+  SELECT profile_id, row.product_id, row.score, row.reason, row.r_all, 0 AS tier, NULL::VARCHAR AS category
   FROM (
     SELECT profile_id,
-      arg_max({product_id: product_id, score: score, reason: reason, r_all: r_all}, {s: score, r: -r_all}, $limit) AS top
+      unnest(arg_max({product_id: product_id, score: score, reason: reason, r_all: r_all}, {s: score, r: -r_all}, $limit)) AS row
     FROM candidates_ok
     GROUP BY profile_id
   )
-  UNION ALL
-  SELECT b.profile_id, {product_id: b.product_id, score: b.score, reason: b.reason, r_all: p.r_all}, b.tier
-  FROM backup b
-  JOIN pop p ON p.product_id = b.product_id
-  LEFT JOIN restricted r ON r.profile_id = b.profile_id AND r.category = p.category
-  ANTI JOIN excluded x ON x.profile_id = b.profile_id AND x.product_id = b.product_id
-  WHERE r.profile_id IS NOT NULL OR b.profile_id NOT IN (SELECT profile_id FROM restricted)
+  QUALIFY row_number() OVER (PARTITION BY profile_id, row.product_id ORDER BY row.score DESC, row.reason) = 1
 ),
-best AS (
-  -- each product once per shopper: its best tier (a product appears at most once per tier)
-  SELECT profile_id, row.product_id AS product_id,
-    arg_min(row.score, tier) AS score, arg_min(row.reason, tier) AS reason, min(tier) AS tier, any_value(row.r_all) AS r_all
-  FROM kept
-  GROUP BY profile_id, row.product_id
+top_pop AS (
+  -- the only popular products a backup can reach (r_all <= cap implies r_cat <= cap)
+  SELECT * FROM pop WHERE r_cat <= (SELECT max(cap) FROM caps)
+),
+backup AS (
+  SELECT i.profile_id, p.product_id, p.buyers::DOUBLE AS score, p.r_all, 1 AS tier, p.category
+  FROM interest i
+  JOIN caps c ON c.profile_id = i.profile_id
+  JOIN top_pop p ON p.category = i.category AND p.r_cat <= c.cap
+  UNION ALL
+  -- overall, without the shopper's interest categories: those products are in tier 1 already
+  -- (a product's rank in its category is at most its overall rank)
+  SELECT c.profile_id, p.product_id, p.buyers::DOUBLE, p.r_all, 2, p.category
+  FROM caps c
+  JOIN top_pop p ON p.r_all <= c.cap
+  ANTI JOIN interest i ON i.profile_id = c.profile_id AND i.category = p.category
+  WHERE NOT $same_category OR c.profile_id NOT IN (SELECT profile_id FROM context_categories)
 ),
 ranked AS (
   SELECT *, row_number() OVER (PARTITION BY profile_id ORDER BY tier, score DESC, r_all, product_id) AS rank
-  FROM best
+  FROM (
+    SELECT * FROM chosen
+    UNION ALL
+    SELECT b.profile_id, b.product_id, b.score, NULL, b.r_all, b.tier, b.category
+    FROM backup b
+    ANTI JOIN excluded x ON x.profile_id = b.profile_id AND x.product_id = b.product_id
+    ANTI JOIN chosen c ON c.profile_id = b.profile_id AND c.product_id = b.product_id
+  )
 )
-SELECT r.profile_id, r.product_id, r.score, r.reason, r.rank::INTEGER AS rank,
-  q.name, q.category, q.price, q.image_url, q.url
+SELECT r.profile_id, r.product_id, r.score,
+  CASE r.tier
+    WHEN 0 THEN r.reason
+    WHEN 1 THEN 'backup: popular in ' || r.category
+    ELSE 'backup: popular overall'
+  END AS reason,
+  r.rank::INTEGER AS rank, q.name, q.category, q.price, q.image_url, q.url
 FROM ranked r
 JOIN pool q ON q.product_id = r.product_id
 WHERE r.rank <= $limit

@@ -45,8 +45,11 @@ export interface Recommendation {
   readonly product: ProductDetails;
 }
 
-/** The one statement that scores a whole batch: inputs, the strategy as `candidates`, the rules. */
-export function recommendSql(opts: RecommendOptions): Sql {
+/**
+ * The one statement that scores a whole batch: inputs, the strategy as `candidates`, the rules.
+ * `strategyText` defaults to the strategy file named by `opts.strategy`.
+ */
+export function recommendSql(opts: RecommendOptions, strategyText = strategySql(opts.strategy)): Sql {
   const since = new Date(opts.now.getTime() - (opts.lookbackMs ?? 30 * DAY_MS));
   const params = {
     now: opts.now,
@@ -60,7 +63,7 @@ export function recommendSql(opts: RecommendOptions): Sql {
   };
   return sql`WITH ${sql.file(INPUTS, params)},
 candidates AS (
-${sql.file(strategySql(opts.strategy), params)}
+${sql.file(strategyText, params)}
 ),
 ${sql.file(RANK, params)}`;
 }

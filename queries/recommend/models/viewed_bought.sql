@@ -1,8 +1,13 @@
--- model_viewed_bought(a, b, shoppers): how many distinct shoppers viewed product a and bought a
--- different product b in the window; same pruning as model_viewed_viewed.
-SELECT x.product_id AS a, y.product_id AS b, count(*)::INTEGER AS shoppers
-FROM model_input_seen x
-JOIN model_input_bought y ON x.profile_id = y.profile_id AND x.product_id <> y.product_id
-GROUP BY x.product_id, y.product_id
-HAVING count(*) >= $min_shoppers
-QUALIFY row_number() OVER (PARTITION BY x.product_id ORDER BY count(*) DESC, y.product_id) <= $max_neighbours
+-- model_viewed_bought_by_item(a, b, shoppers, rank): how many distinct shoppers viewed item a and bought a
+-- different item b in the window; same pruning and ranking as model_viewed_viewed.
+SELECT c.a, c.b, c.shoppers,
+  row_number() OVER (PARTITION BY c.a ORDER BY c.shoppers DESC, o.popularity)::INTEGER AS rank
+FROM (
+  SELECT x.item AS a, y.item AS b, count(*)::INTEGER AS shoppers
+  FROM model_input_seen x
+  JOIN model_input_bought y ON x.profile_id = y.profile_id AND x.item <> y.item
+  GROUP BY x.item, y.item
+  HAVING count(*) >= $min_shoppers
+) c
+JOIN model_input_order o ON o.item = c.b
+QUALIFY rank <= $max_neighbours
