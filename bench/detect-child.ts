@@ -2,6 +2,8 @@
  * One measured run for bench/detect.ts, in its own process so its peak RSS is its own:
  *   tsx bench/detect-child.ts raw|detect <natsUrl> <endSeq>
  * Prints one JSON line: { ms, maxRssMiB, peakOpenCarts, peakOpenSessions, stats }.
+ * Env: BENCH_DETECT_THREAD=1 runs detection on a worker thread; BENCH_MEM=1 prints memory every second
+ * (stderr); BENCH_LOG=debug shows the processors' log (one line per checkpoint).
  */
 import { pino } from "pino";
 import { connectNats, consumeStream, loadConfig } from "../ingest/index.ts";
@@ -38,7 +40,21 @@ if (mode === "raw") {
   let peakOpenCarts = 0;
   let peakOpenSessions = 0;
   const t0 = performance.now();
-  const p = await startProcessors({ nc, config, logger: pino({ level: "silent" }) });
+  const p = await startProcessors({
+    nc,
+    config,
+    logger: pino({ level: process.env.BENCH_LOG ?? "silent" }),
+    detectThread: process.env.BENCH_DETECT_THREAD === "1",
+  });
+  if (process.env.BENCH_MEM) {
+    setInterval(() => {
+      const m = process.memoryUsage();
+      const s = p.stats();
+      console.error(
+        `rss ${(m.rss / 2 ** 20).toFixed(0)} heap ${(m.heapUsed / 2 ** 20).toFixed(0)} ab ${(m.arrayBuffers / 2 ** 20).toFixed(0)} seq ${s.lastSeq} in ${s.eventsIn} carts ${s.openCarts} cp ${JSON.stringify(s.lastCheckpoint)}`,
+      );
+    }, 1000).unref();
+  }
   await new Promise<void>((resolve) => {
     const t = setInterval(() => {
       const s = p.stats();

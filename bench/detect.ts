@@ -9,6 +9,8 @@
  *
  *   npm run bench:detect                 # both
  *   npm run bench:detect -- --events 200000 --runs 1
+ *   npm run bench:detect -- --only memory     # or --only throughput
+ *   BENCH_DETECT_THREAD=1 npm run bench:detect # decode → detect on a worker thread (detect-child.ts)
  */
 import { execFileSync } from "node:child_process";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -28,6 +30,7 @@ import { arg, median, printTable } from "./lib.ts";
 
 const EVENTS = arg("events", 1_000_000);
 const RUNS = arg("runs", 3);
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const child = new URL("./detect-child.ts", import.meta.url).pathname;
 const MIN = 60_000;
 
@@ -129,7 +132,7 @@ function inProcess(log: LoggedEvent[]) {
 const mib = (n: number) => `${n.toFixed(0)} MiB`;
 
 // (a) throughput
-{
+if (ONLY !== "memory") {
   await using nats = await startNats();
   const nc = await connectNats(nats.url, "bench-detect");
   await provision(nc);
@@ -181,7 +184,7 @@ const mib = (n: number) => `${n.toFixed(0)} MiB`;
 }
 
 // (b) memory
-{
+if (ONLY !== "throughput") {
   await using nats = await startNats();
   const nc = await connectNats(nats.url, "bench-detect-wide");
   await provision(nc);

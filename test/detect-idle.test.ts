@@ -45,7 +45,6 @@ describe("idle advance of the watermark", () => {
       scheduler: clock,
       checkpoint: { everyMs: MIN },
       statsEveryMs: 60 * MIN,
-      detectThread: false, // its effects are read right after each step of the virtual clock
     });
     await until(() => p.stats().eventsIn === 1, 10_000, "the event to arrive");
     expect(p.stats().openCarts).toBe(0); // still buffered: the watermark has not passed it

@@ -22,7 +22,14 @@ describe("detection through a real NATS server against a DuckDB SQL oracle", () 
     expect(expected.keys.length).toBeGreaterThan(5_000);
     expect(expected.late).toBeGreaterThan(0);
 
-    const p = await startProcessors({ nc: nats.nc, config, logger, checkpoint: { everyEvents: 5_000 } });
+    // On the worker thread (the other tests run detection inline): the same triggers either way.
+    const p = await startProcessors({
+      nc: nats.nc,
+      config,
+      logger,
+      checkpoint: { everyEvents: 5_000 },
+      detectThread: true,
+    });
     await until(() => p.stats().lastSeq >= end, 40_000, "the whole log to be checkpointed");
     await p.stop();
     const stats = p.stats();

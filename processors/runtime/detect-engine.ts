@@ -58,7 +58,8 @@ const CHUNK_BYTES = 256 * 1_024;
 /**
  * Detection on a worker thread. Messages are copied into one buffer per chunk (a message's `data`
  * is a view into the socket's read buffer: posting it would copy that whole buffer) and posted every
- * 1,024 messages or when the current burst of callbacks ends (setImmediate).
+ * 1,024 messages or when the current burst of callbacks ends (setImmediate). The worker's backlog is
+ * bounded by the consumer's max_ack_pending: nothing is acked before the worker's cut answers.
  */
 export async function workerEngine(o: EngineOptions): Promise<DetectEngine> {
   const worker = new Worker(new URL("./detect-worker.mjs", import.meta.url), {
@@ -103,9 +104,12 @@ export async function workerEngine(o: EngineOptions): Promise<DetectEngine> {
   const post = () => {
     scheduled = false;
     if (ends.length === 0) return;
-    const chunk: EventsChunk = { t: "events", buf: buf.subarray(0, off), ends, seqs, walls, subjects };
-    worker.postMessage(chunk, [buf.buffer]);
-    buf = new Uint8Array(CHUNK_BYTES);
+    // A copy of the bytes used, not the buffer: a burst may be a few messages, and chunks wait in
+    // the worker's queue while it catches up (up to the consumer's max_ack_pending of messages).
+    const bytes = buf.slice(0, off);
+    const chunk: EventsChunk = { t: "events", buf: bytes, ends, seqs, walls, subjects };
+    worker.postMessage(chunk, [bytes.buffer]);
+    if (buf.byteLength > CHUNK_BYTES) buf = new Uint8Array(CHUNK_BYTES);
     off = 0;
     ends = [];
     seqs = [];

@@ -39,8 +39,11 @@ export interface ProcessorsDeps {
   /** Interval of the stats log line; default 10 s. */
   statsEveryMs?: number;
   /**
-   * Run decode → detect on a worker thread (default), so NATS receive, publishing and checkpoint
-   * writes on this thread overlap with it; false runs it here (tests that step a virtual clock).
+   * Run decode → detect on a worker thread, so that NATS receive, publishing and checkpoint writes on
+   * this thread overlap with it. Default false: on a shared 2-core machine (nats-server on the other
+   * core) the worker did not win (300k events: 45–52k/s vs 49–72k/s here, +25% CPU for the copies and
+   * messages) and its heap held more garbage (peak RSS 1.05–1.3 GiB vs 0.91 GiB at 1M profiles).
+   * Try it where cores are free: `BENCH_DETECT_THREAD=1 npm run bench:detect`.
    */
   detectThread?: boolean;
 }
@@ -123,8 +126,9 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
   done.catch(() => {}); // the owner observes `done`; an unobserved fault must not crash a test runner
 
   const engineOptions = { opts, restored: cp, onFault: (err: unknown) => fail(err) };
-  const engine: DetectEngine =
-    deps.detectThread === false ? inlineEngine(engineOptions) : await workerEngine(engineOptions);
+  const engine: DetectEngine = deps.detectThread
+    ? await workerEngine(engineOptions)
+    : inlineEngine(engineOptions);
   log.info({ lastSeq: stats.lastSeq, triggersSeq, alreadyPublished: skip.size }, "processors starting");
 
   const flush = async (b: Batch, lastSeq: number, cut: CutResult) => {
