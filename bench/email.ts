@@ -1,5 +1,5 @@
 /**
- * npm run bench:email [-- --emails 100000 --threads 2 --raw 20000 --batch 2000 --delay 500 --batch-concurrency 2]
+ * npm run bench:email [-- --emails 100000 --threads 2 --raw 20000 --batch 2000 --delay 500 --batch-concurrency 2 --send-concurrency 200]
  *
  * 1. raw: nodemailer pooled SMTP sending one pre-rendered message over and over (3 runs, median), to
  *    a discarding smtp-server in its own process: the ceiling of one sending thread.
@@ -229,7 +229,11 @@ async function pipeline(url: string, smtpPid: number | undefined) {
       recCalls.push(performance.now() - s);
       return rows;
     },
-    options: { sendConcurrency: 400, batchConcurrency: arg("batch-concurrency", 2) },
+    options: {
+      batchConcurrency: arg("batch-concurrency", 2),
+      // The sink's own default unless asked.
+      ...(process.argv.includes("--send-concurrency") ? { sendConcurrency: arg("send-concurrency", 0) } : {}),
+    },
     logger: {
       info() {},
       warn: (o) => void (warnings++ === 0 && process.stderr.write(`  first warning: ${JSON.stringify(o)}\n`)),
