@@ -12,14 +12,16 @@ const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 
 port.on("message", (m: ToWorker) => {
   if (m.t === "events") {
+    const { buf, nums } = m;
+    const subjects = m.subjects.split("\n");
     let start = 0;
-    for (let i = 0; i < m.ends.length; i++) {
-      const end = m.ends[i] as number;
+    for (let i = 0; i < subjects.length; i++) {
+      const end = nums[i * 3] as number;
       runner.event(
-        m.subjects[i] as string,
-        m.buf.subarray(start, end),
-        m.seqs[i] as number,
-        m.walls[i] as number,
+        subjects[i] as string,
+        buf.subarray(start, end),
+        nums[i * 3 + 1] as number,
+        nums[i * 3 + 2] as number,
       );
       start = end;
     }

@@ -200,10 +200,10 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     const b = batch;
     batch = newBatch();
     const lastSeq = b.last?.seq ?? stats.lastSeq;
-    lastCutAt = performance.now();
     flushing = engine
       .cut()
       .then((result) => {
+        lastCutAt = performance.now();
         snapshotMs = result.snapshotMs;
         return flush(b, lastSeq, result);
       })
