@@ -41,24 +41,40 @@ const ARROW_FOR_DUCK: Partial<Record<DuckDBTypeId, (t: DataType) => boolean>> = 
 const isMicros = (t: DataType) =>
   t.typeId === Type.Timestamp && (t as TimestampMicrosecond).unit === TimeUnit.MICROSECOND;
 
+/** Whether row r of an Arrow column is valid, read straight from its bitmap (undefined: no nulls). */
+function bitmapReader(data: Data): ((r: number) => boolean) | undefined {
+  if (data.nullCount <= 0 || !data.nullBitmap) return undefined;
+  const bitmap = data.nullBitmap;
+  const offset = data.offset;
+  return (r) => ((bitmap[(r + offset) >> 3]! >> ((r + offset) & 7)) & 1) === 1;
+}
+
 /** Copies rows [from, from+n) of one Arrow column into one DuckDB vector of a data chunk. */
 function writeColumn(vector: duckdb.Vector, data: Data, from: number, n: number) {
   const t = data.type;
   const dict = t.typeId === Type.Dictionary ? data.dictionary!.data[0]! : undefined;
   const codes = dict ? (data.values as Int32Array) : undefined;
   // A row is null when its slot is, or (dictionary) when the value its code points at is.
+  const slotValid = bitmapReader(data);
+  const valueValid = dict ? bitmapReader(dict) : undefined;
   const valid =
-    dict && dict.nullCount > 0
-      ? (r: number) => data.getValid(r) && dict.getValid(codes![r]!)
-      : data.nullCount > 0
-        ? (r: number) => data.getValid(r)
-        : undefined;
+    valueValid && slotValid
+      ? (r: number) => slotValid(r) && valueValid(codes![r]!)
+      : valueValid
+        ? (r: number) => valueValid(codes![r]!)
+        : slotValid;
   if (valid) {
-    // DuckDB's mask has Arrow's bitmap layout (bit i of byte i>>3 = row i, 1 = valid).
+    // DuckDB's mask has Arrow's bitmap layout (bit i of byte i>>3 = row i, 1 = valid): byte-aligned
+    // slices of a plain column's bitmap are copied as they are.
     duckdb.vector_ensure_validity_writable(vector);
-    const bits = new Uint8Array((n + 7) >> 3);
-    for (let i = 0; i < n; i++) if (valid(from + i)) bits[i >> 3]! |= 1 << (i & 7);
-    duckdb.copy_data_to_vector_validity(vector, 0, bits.buffer, 0, bits.byteLength);
+    const start = data.offset + from;
+    let bits: Uint8Array;
+    if (!valueValid && start % 8 === 0) bits = data.nullBitmap!.slice(start >> 3, (start + n + 7) >> 3);
+    else {
+      bits = new Uint8Array((n + 7) >> 3);
+      for (let i = 0; i < n; i++) if (valid(from + i)) bits[i >> 3]! |= 1 << (i & 7);
+    }
+    duckdb.copy_data_to_vector_validity(vector, 0, bits.buffer as ArrayBuffer, 0, bits.byteLength);
   }
   if (t.typeId === Type.Bool) {
     const bytes = new Uint8Array(n);
