@@ -244,7 +244,7 @@ export class EmailSink {
     await this.#sendRoom();
   }
 
-  /** Resolves when fewer than a batch of emails wait for their first send attempt. */
+  /** Resolves when less than a batch of emails waits behind the `sendConcurrency` ones being sent. */
   #sendRoom(): Promise<void> {
     if (this.#unsent < this.#opts.batchSize + this.#opts.sendConcurrency) return Promise.resolve();
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
