@@ -21,27 +21,71 @@ export interface DecodedBatch {
   profileUpdates: Uint8Array | undefined;
   accepted: number;
   duplicates: number;
-  rejected: { index: number; reason: RejectReason; error: string }[];
+  /** Refused messages, with their original subject, sequence and bytes (for the dead-letter queue). */
+  rejected: {
+    index: number;
+    reason: RejectReason;
+    error: string;
+    original: { subject: string; seq: number; data: Uint8Array };
+  }[];
 }
 
 export function packBatch(msgs: readonly { seq: number; subject: string; data: Uint8Array }[]): PackedBatch {
-  const n = msgs.length;
-  const seqs = new Float64Array(n);
-  const offsets = new Int32Array(n + 1);
-  let total = 0;
-  for (let i = 0; i < n; i++) total += msgs[i]!.data.byteLength;
-  const bytes = new Uint8Array(total);
-  const subjects: string[] = new Array(n);
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const m = msgs[i]!;
-    seqs[i] = m.seq;
-    subjects[i] = m.subject;
-    bytes.set(m.data, at);
-    at += m.data.byteLength;
-    offsets[i + 1] = at;
+  const packer = new BatchPacker();
+  for (const m of msgs) packer.add(m);
+  return packer.take();
+}
+
+/**
+ * Packs messages as they arrive (so the message objects themselves die young): their bytes into one
+ * growing buffer, sequences and subjects beside.
+ */
+export class BatchPacker {
+  #seqs = new Float64Array(1024);
+  #offsets = new Int32Array(1025);
+  #bytes = new Uint8Array(256 * 1024);
+  #subjects: string[] = [];
+
+  get length() {
+    return this.#subjects.length;
   }
-  return { seqs, subjects: subjects.join("\n"), bytes, offsets };
+
+  add(m: { seq: number; subject: string; data: Uint8Array }) {
+    const i = this.#subjects.length;
+    if (i + 1 >= this.#seqs.length) {
+      this.#seqs = grow(this.#seqs, this.#seqs.length * 2);
+      this.#offsets = grow(this.#offsets, this.#offsets.length * 2);
+    }
+    const at = this.#offsets[i]!;
+    const data = m.data;
+    if (at + data.byteLength > this.#bytes.length) {
+      this.#bytes = grow(this.#bytes, Math.max(this.#bytes.length * 2, at + data.byteLength));
+    }
+    this.#bytes.set(data, at);
+    this.#offsets[i + 1] = at + data.byteLength;
+    this.#seqs[i] = m.seq;
+    this.#subjects.push(m.subject);
+  }
+
+  /** The packed batch (its buffers may be transferred), and an empty packer again. */
+  take(): PackedBatch {
+    const n = this.#subjects.length;
+    const batch = {
+      seqs: this.#seqs.slice(0, n),
+      subjects: this.#subjects.join("\n"),
+      bytes: this.#bytes.slice(0, this.#offsets[n]),
+      offsets: this.#offsets.slice(0, n + 1),
+    };
+    this.#subjects = [];
+    this.#offsets[0] = 0;
+    return batch;
+  }
+}
+
+function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
 }
 
 const ipc = (batch: HistoryArrow[keyof HistoryArrow]) =>
@@ -59,8 +103,10 @@ export function decodeBatch(batch: PackedBatch, seen: RecentIds, receivedMs: num
   for (let i = 0; i < subjects.length; i++) {
     const data = batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1]);
     const decoded = decodeEvent(subjects[i]!, data);
-    if (!decoded.ok) rejected.push({ index: i, reason: decoded.reason, error: decoded.error });
-    else if (!seen.add(decoded.event.id)) duplicates++;
+    if (!decoded.ok) {
+      const original = { subject: subjects[i]!, seq: batch.seqs[i]!, data: data.slice() };
+      rejected.push({ index: i, reason: decoded.reason, error: decoded.error, original });
+    } else if (!seen.add(decoded.event.id)) duplicates++;
     else columns.add(batch.seqs[i]!, decoded);
   }
   const arrow = columns.length > 0 ? columns.toArrow(receivedMs) : undefined;

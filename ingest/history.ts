@@ -10,6 +10,7 @@ import type { RejectReason } from "./decode.ts";
 import { deadLetter } from "./dlq.ts";
 import type { HistoryArrow } from "./history-columns.ts";
 import {
+  BatchPacker,
   type DecodedBatch,
   decodeBatch,
   decodedArrow,
@@ -64,7 +65,7 @@ export function prepareHistoryBatch(
     arrow: decodedArrow(decoded),
     accepted: decoded.accepted,
     duplicates: decoded.duplicates,
-    rejected: decoded.rejected.map((r) => ({ reason: r.reason, error: r.error, original: msgs[r.index]! })),
+    rejected: decoded.rejected,
     lastSeq: msgs.at(-1)?.seq ?? 0,
   };
 }
@@ -178,9 +179,11 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
   const now = deps.now ?? Date.now;
   let failed: unknown;
 
-  let gathering: StreamMsg[] = [];
+  // Messages are packed as they arrive; only the last one is kept (its ack acks the batch).
+  const gathering = new BatchPacker();
+  let lastGathered: StreamMsg | undefined;
   let decoding = false;
-  let ready: { msgs: StreamMsg[]; decoded: DecodedBatch } | undefined;
+  let ready: { last: StreamMsg; decoded: DecodedBatch } | undefined;
   let committing = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let due = false;
@@ -198,7 +201,7 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
       const batch = ready;
       ready = undefined;
       committing = true;
-      commit(batch.msgs, batch.decoded)
+      commit(batch.last, batch.decoded)
         .then(() => {
           committing = false;
           pump();
@@ -210,14 +213,14 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
       if (timer) clearTimeout(timer);
       timer = undefined;
       due = false;
-      const msgs = gathering;
-      gathering = [];
+      const last = lastGathered!;
+      const packed = gathering.take();
       decoding = true;
       decoder
-        .decode(packBatch(msgs), now())
+        .decode(packed, now())
         .then((decoded) => {
           decoding = false;
-          ready = { msgs, decoded };
+          ready = { last, decoded };
           pump();
         })
         .catch(fail);
@@ -228,14 +231,9 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
       }, delayMs);
     }
   };
-  async function commit(msgs: StreamMsg[], decoded: DecodedBatch) {
+  async function commit(last: StreamMsg, decoded: DecodedBatch) {
     const t0 = performance.now();
-    const rejected = decoded.rejected.map((r) => ({
-      reason: r.reason,
-      error: r.error,
-      original: msgs[r.index]!,
-    }));
-    const last = msgs.at(-1)!;
+    const rejected = decoded.rejected;
     await commitHistoryBatch(conn, { arrow: decodedArrow(decoded), lastSeq: last.seq }, consumer);
     await deadLetter(deps.nc, rejected);
     last.ack();
@@ -257,7 +255,8 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
     maxInFlight,
   }).subscribe({
     next: (m) => {
-      gathering.push(m);
+      gathering.add(m);
+      lastGathered = m;
       if (gathering.length === 1 || gathering.length >= maxBatch) pump();
     },
     error: fail,
