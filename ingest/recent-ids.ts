@@ -15,12 +15,13 @@ export class RecentIds {
 
   /** Adds an id; false when it was already there. */
   add(id: string): boolean {
-    if (this.#set.has(id)) return false;
+    const before = this.#set.size;
+    this.#set.add(id); // one hash lookup: the size tells whether it was there
+    if (this.#set.size === before) return false;
     const old = this.#ring[this.#next];
     if (old !== undefined) this.#set.delete(old);
     this.#ring[this.#next] = id;
-    this.#next = (this.#next + 1) % this.capacity;
-    this.#set.add(id);
+    this.#next = this.#next + 1 === this.capacity ? 0 : this.#next + 1;
     return true;
   }
 
