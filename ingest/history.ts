@@ -285,7 +285,9 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
 function startDecodeThread(capacity: number) {
   const worker = new Worker(new URL("./history-worker.mjs", import.meta.url), { workerData: { capacity } });
   let pending: { resolve: (d: DecodedBatch) => void; reject: (e: unknown) => void } | undefined;
+  let dead: unknown;
   const failAll = (err: unknown) => {
+    dead ??= err;
     pending?.reject(err);
     pending = undefined;
   };
@@ -303,6 +305,7 @@ function startDecodeThread(capacity: number) {
       worker.postMessage({ seed: ids });
     },
     decode(batch: PackedBatch, receivedMs: number): Promise<DecodedBatch> {
+      if (dead) return Promise.reject(dead); // a thread that died between batches fails the next one
       return new Promise((resolve, reject) => {
         pending = { resolve, reject };
         worker.postMessage({ batch, receivedMs }, [
