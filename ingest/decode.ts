@@ -44,18 +44,16 @@ export function decodeEvent(subject: string, data: Uint8Array): Decoded {
  * which gives the error. Both give the same result (test/decode.test.ts checks it on random bodies).
  */
 export function validateEvent(json: unknown, subject?: string): Decoded {
-  const event = conforming(json) ?? schemaEvent(json);
-  if (!("type" in event)) return event;
-  if (subject !== undefined) {
-    const problem = subjectProblem(subject, event);
-    if (problem) return { ok: false, reason: "subject", error: problem };
-  }
-  return { ok: true, event, tsMs: Date.parse(event.ts), extra: extraFields(event) };
+  return accepted(conforming(json) ?? schemaEvent(json), subject);
 }
 
 /** The zod path alone (the reference the fast path is tested against). */
 export function validateEventWithZod(json: unknown, subject?: string): Decoded {
-  const event = schemaEvent(json);
+  return accepted(schemaEvent(json), subject);
+}
+
+/** A schema-valid event checked against its subject, or the schema's refusal as it is. */
+function accepted(event: ShopEvent | Extract<Decoded, { ok: false }>, subject: string | undefined): Decoded {
   if (!("type" in event)) return event;
   if (subject !== undefined) {
     const problem = subjectProblem(subject, event);
