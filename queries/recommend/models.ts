@@ -9,13 +9,39 @@ export type ModelName = (typeof MODELS)[number];
 /**
  * The co-occurrence models are stored keyed by integer item codes (`model_<name>_by_item(a, b,
  * shoppers, rank)` with `model_items(item, product_id)`); `model_<name>(a, b, shoppers)` is the same
- * by product id, a view for people and for strategies that prefer ids.
+ * by product id, a view for people and for strategies that prefer ids. Each pairs one input with
+ * another (see `pairSql`): viewed_viewed counts shoppers who viewed both items, viewed_bought those
+ * who viewed a and bought b, bought_bought those who bought both, cart_bought those who added a to a
+ * cart and bought b.
  */
-const PAIR_MODELS: readonly ModelName[] = ["viewed_viewed", "viewed_bought", "bought_bought", "cart_bought"];
+const PAIRS = {
+  viewed_viewed: ["seen", "seen"],
+  viewed_bought: ["seen", "bought"],
+  bought_bought: ["bought", "bought"],
+  cart_bought: ["carted", "bought"],
+} as const satisfies Partial<Record<ModelName, readonly [string, string]>>;
+type PairModel = keyof typeof PAIRS;
+const PAIR_MODELS = Object.keys(PAIRS) as PairModel[];
 
-const PAIR_SQL: ReadonlyMap<ModelName, string> = new Map(
-  PAIR_MODELS.map((m) => [m, loadSql(new URL(`./models/${m}.sql`, import.meta.url))]),
-);
+/**
+ * model_<name>_by_item(a, b, shoppers, rank): for every ordered pair of different items (a from input
+ * `x`, b from input `y`), how many distinct shoppers are in both; pairs of fewer than `min_shoppers`
+ * are dropped and each item keeps its `max_neighbours` strongest partners, ranked 1, 2, … (ties: the
+ * more popular partner first, the order recommendations break ties with).
+ */
+function pairSql(x: string, y: string, p: { min_shoppers: number; max_neighbours: number }): Sql {
+  return sql`SELECT c.a, c.b, c.shoppers,
+      row_number() OVER (PARTITION BY c.a ORDER BY c.shoppers DESC, o.popularity)::INTEGER AS rank
+    FROM (
+      SELECT x.item AS a, y.item AS b, count(*)::INTEGER AS shoppers
+      FROM ${sql.ident(`model_input_${x}`)} x
+      JOIN ${sql.ident(`model_input_${y}`)} y ON x.profile_id = y.profile_id AND x.item <> y.item
+      GROUP BY x.item, y.item
+      HAVING count(*) >= ${p.min_shoppers}
+    ) c
+    JOIN model_input_order o ON o.item = c.b
+    QUALIFY rank <= ${p.max_neighbours}`;
+}
 
 /**
  * Inputs computed once per rebuild into temp tables `model_input_<name>`, in this order: the item
@@ -118,10 +144,11 @@ export async function refreshModelsOn(conn: DuckDBConnection, opts: RefreshOptio
       schema,
       PAIR_MODELS.map((m) => `model_${m}`),
     );
-    for (const [name, text] of PAIR_SQL) {
+    for (const name of PAIR_MODELS) {
+      const [x, y] = PAIRS[name];
       await execute(
         conn,
-        sql`CREATE OR REPLACE TABLE ${table(`model_${name}_by_item`)} AS ${sql.file(text, params)}`,
+        sql`CREATE OR REPLACE TABLE ${table(`model_${name}_by_item`)} AS ${pairSql(x, y, params)}`,
       );
       await execute(conn, byProductView(table, name));
       step(`model_${name}`);
@@ -172,7 +199,7 @@ async function countRows(conn: DuckDBConnection, schema: string): Promise<Record
   const parts = MODELS.map(
     (m) =>
       sql`SELECT ${m} AS model, count(*)::INTEGER AS n
-          FROM ${sql.ident(schema)}.${sql.ident(PAIR_MODELS.includes(m) ? `model_${m}_by_item` : `model_${m}`)}`,
+          FROM ${sql.ident(schema)}.${sql.ident(m in PAIRS ? `model_${m}_by_item` : `model_${m}`)}`,
   );
   const rows = await queryRows(conn, sql.join(parts, " UNION ALL "));
   const out = Object.fromEntries(MODELS.map((m) => [m, 0])) as Record<ModelName, number>;
