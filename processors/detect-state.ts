@@ -1,8 +1,8 @@
+import { TimeQueue } from "../ingest/generate-heap.ts";
 import type { ShopEvent } from "../ingest/index.ts";
 import type { SessionState } from "./browse.ts";
 import type { CartState } from "./cart.ts";
 import { initialSeenIds, type SeenIds } from "./seen-ids.ts";
-import { TimeQueue } from "./time-queue.ts";
 import { initialWatermark, type Watermark } from "./watermark.ts";
 
 /** What detection keeps for one profile: only while a cart or a session exists. */
