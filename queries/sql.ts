@@ -75,7 +75,8 @@ export function paramNames(text: string): Set<string> {
   return new Set(Array.from(code.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g), (m) => m[1] ?? ""));
 }
 
-function toDuck(value: SqlParam): DuckDBValue {
+/** A value as DuckDB binds it: undefined as NULL, a Date as TIMESTAMPTZ, an array as a LIST. */
+export function duckValue(value: SqlParam): DuckDBValue {
   if (value === undefined) return null;
   if (value instanceof Date) return timestampTZValue(BigInt(value.getTime()) * 1000n);
   if (Array.isArray(value)) return listValue(value as DuckDBValue[]);
@@ -92,7 +93,7 @@ export function bindValues(q: Sql): Record<string, DuckDBValue> {
     if (!(name in q.values)) {
       throw new NudgeError("NUDGE_ERR_INTERNAL", `SQL parameter $${name} has no value`);
     }
-    out[name] = toDuck(q.values[name]);
+    out[name] = duckValue(q.values[name]);
   }
   return out;
 }

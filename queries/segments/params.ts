@@ -1,5 +1,6 @@
-import { type DuckDBValue, listValue, timestampTZValue } from "@duckdb/node-api";
+import type { DuckDBValue } from "@duckdb/node-api";
 import { NudgeError } from "../../ingest/index.ts";
+import { duckValue } from "../sql.ts";
 
 /** A segment parameter value. Strings are cast by DuckDB to the parameter's type (`$now::TIMESTAMPTZ`). */
 export type SegmentParam =
@@ -12,12 +13,6 @@ export type SegmentParam =
   | readonly string[]
   | readonly number[];
 export type SegmentParams = Readonly<Record<string, SegmentParam>>;
-
-function toDuck(value: SegmentParam): DuckDBValue {
-  if (value instanceof Date) return timestampTZValue(BigInt(value.getTime()) * 1000n);
-  if (Array.isArray(value)) return listValue([...value]);
-  return value as DuckDBValue;
-}
 
 /**
  * The values for a prepared segment: exactly the `$names` DuckDB found in it. A missing or an
@@ -41,7 +36,7 @@ export function segmentBindings(used: readonly string[], params: SegmentParams):
     );
   }
   const out: Record<string, DuckDBValue> = {};
-  for (const name of used) out[name] = toDuck(params[name] ?? null);
+  for (const name of used) out[name] = duckValue(params[name] ?? null);
   return out;
 }
 

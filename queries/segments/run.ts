@@ -33,10 +33,11 @@ async function segmentText(runner: SegmentRunner, spec: SegmentSpec): Promise<st
   if ((spec.sql === undefined) === (spec.name === undefined)) {
     throw new NudgeError("NUDGE_ERR_SEGMENT_SQL", "give either a segment name or its SQL");
   }
-  const text = spec.sql ?? (await runner.store.get(spec.name ?? "")).sql;
-  // A stored file may end with `;`: the statement itself never does (one statement only).
-  return text.trim().replace(/;\s*$/, "");
+  return statementOf(spec.sql ?? (await runner.store.get(spec.name ?? "")).sql);
 }
+
+// A stored file may end with `;`: the statement itself never does (one statement only).
+const statementOf = (text: string): string => text.trim().replace(/;\s*$/, "");
 
 function entityKeyOf(vetted: VettedSegment, spec: SegmentSpec): string | undefined {
   if (!vetted.columns.includes("profile_id")) {
@@ -51,8 +52,8 @@ function entityKeyOf(vetted: VettedSegment, spec: SegmentSpec): string | undefin
   return spec.entityKey ?? vetted.columns.find((c) => c !== "profile_id" && c.endsWith("_id"));
 }
 
-/** Vets the segment, then runs `wrap(segment)` (vetted again: the wrapper is checked as strictly). */
-async function vetBoth(conn: DuckDBConnection, text: string, spec: SegmentSpec) {
+/** Vets the segment on its own (its columns give the entity key) and releases the prepared statement. */
+async function vetWithKey(conn: DuckDBConnection, text: string, spec: SegmentSpec) {
   const inner = await vetSegmentSql(conn, text);
   inner.prepared.destroySync();
   return { inner, key: entityKeyOf(inner, spec) };
@@ -69,7 +70,7 @@ export async function countSegment(runner: SegmentRunner, spec: SegmentSpec): Pr
   const started = performance.now();
   const text = await segmentText(runner, spec);
   return inSandbox(runner, async (conn) => {
-    const { key } = await vetBoth(conn, text, spec);
+    const { key } = await vetWithKey(conn, text, spec);
     const entity = key === undefined ? "" : `, count(DISTINCT ${quoteIdent(key)}) AS entities`;
     // The newline keeps a trailing `--` comment of the segment from swallowing the parenthesis.
     const wrapped = `SELECT count(DISTINCT profile_id) AS profiles${entity} FROM (\n${text}\n) AS segment`;
@@ -126,7 +127,7 @@ export async function vetSegment(
   text: string,
 ): Promise<{ columns: readonly string[]; params: readonly string[] }> {
   return inSandbox(runner, async (conn) => {
-    const { inner } = await vetBoth(conn, text.trim().replace(/;\s*$/, ""), {});
+    const { inner } = await vetWithKey(conn, statementOf(text), {});
     return { columns: inner.columns, params: inner.params };
   });
 }
