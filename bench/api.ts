@@ -14,7 +14,7 @@
  * BENCH_DIR=/tmp/nudge-bench-queries reuses bench:queries' shop, read as it is, never rebuilt),
  * BENCH_SECONDS (default 10 per autocannon run).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -30,8 +30,8 @@ import {
   type ShopEvent,
   startNats,
 } from "../ingest/index.ts";
-import { countSegment, execute, openSegmentRunner, sql } from "../queries/index.ts";
-import { median, printTable } from "./lib.ts";
+import { countSegment, openSegmentRunner } from "../queries/index.ts";
+import { buildShop, median, printTable, readShopShape, shopShape } from "./lib.ts";
 import { BENCH_SEGMENTS } from "./queries-segments.ts";
 
 const full = process.argv.includes("--full");
@@ -42,25 +42,22 @@ const size = full
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const BATCH = 100;
 const NOW = new Date("2026-11-15T12:00:00Z");
-const shape = `${size.events}/${size.profiles}/${size.products}/v1`;
+const shape = shopShape(size);
 const dir = process.env.BENCH_DIR ?? "/tmp/nudge-bench-api";
 const file = join(dir, `shop-${size.events}.duckdb`);
 /** Segments timed over HTTP: a one-table, a join, and an aggregate over the event history. */
 const SEGMENTS = ["subscribed_big_spenders", "viewed_shoes_30d", "repeat_buyers_60d"];
 
-let shopShape = shape;
+let openedShape = shape;
 
 async function openShop(): Promise<Db> {
   mkdirSync(dir, { recursive: true });
   if (existsSync(file)) {
     const db = await openDb(file);
-    const got = await db.conn
-      .runAndReadAll("SELECT shape FROM bench_meta")
-      .then((r) => r.getRows()[0]?.[0])
-      .catch(() => undefined);
+    const got = await readShopShape(db);
     // Any version of bench:queries' shop of this size will do.
-    if (typeof got === "string" && got.startsWith(`${size.events}/${size.profiles}/${size.products}/`)) {
-      shopShape = got;
+    if (got?.startsWith(`${size.events}/${size.profiles}/${size.products}/`)) {
+      openedShape = got;
       return db;
     }
     db.close();
@@ -75,18 +72,8 @@ async function openShop(): Promise<Db> {
   }
   const db = await openDb(file);
   await db.conn.run("SET preserve_insertion_order = false");
-  const text = readFileSync(new URL("./queries-shop.sql", import.meta.url), "utf8");
-  const params = {
-    events: BigInt(size.events),
-    profiles: BigInt(size.profiles),
-    products: BigInt(size.products),
-    now: NOW,
-  };
-  const t = performance.now();
-  for (const stmt of text.split(/\n;\n/)) await execute(db.conn, sql.file(stmt, params));
-  await db.conn.run("CREATE TABLE bench_meta AS SELECT $shape AS shape", { shape });
-  await db.conn.run("CHECKPOINT");
-  console.log(`built the shop (${shape}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const ms = await buildShop(db, size, NOW);
+  console.log(`built the shop (${shape}) in ${(ms / 1000).toFixed(1)} s`);
   return db;
 }
 
@@ -176,7 +163,7 @@ try {
     const rawPublishRate = median(rawRates);
 
     console.log(
-      `\nbench:api — shop ${shopShape}, ${SECONDS} s per run, autocannon in the server's process\n`,
+      `\nbench:api — shop ${openedShape}, ${SECONDS} s per run, autocannon in the server's process\n`,
     );
     printTable([
       { what: "bare Fastify GET", "req/s": bareRes.requests.average, "p99 ms": bareRes.latency.p99 },
@@ -245,7 +232,7 @@ try {
   await piled.app.close();
 
   console.log(
-    `\ncounts — shop ${shopShape}, ${SECONDS} s per run, ms (load average ${loadavg()
+    `\ncounts — shop ${openedShape}, ${SECONDS} s per run, ms (load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")})\n`,
   );

@@ -1,4 +1,8 @@
-/** Small helpers shared by the bench scripts: peak RSS sampling, medians, a table printer. */
+/** Small helpers shared by the bench scripts: peak RSS sampling, medians, a table printer, the generated shop. */
+import { readFileSync } from "node:fs";
+import type { Db } from "../ingest/index.ts";
+import { execute, sql } from "../queries/index.ts";
+
 export function trackPeakRss(intervalMs = 50) {
   let peak = process.memoryUsage.rss();
   const t = setInterval(() => {
@@ -39,4 +43,42 @@ export function printTable(rows: Record<string, string | number>[]): void {
 export function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** The generated shop's size; `shopShape` stamps it with the version of queries-shop.sql. */
+export interface ShopSize {
+  events: number;
+  profiles: number;
+  products: number;
+}
+
+/** Bump when queries-shop.sql changes what it generates: shops of an older version are rebuilt. */
+const SHOP_VERSION = "v3";
+
+export const shopShape = (size: ShopSize) =>
+  `${size.events}/${size.profiles}/${size.products}/${SHOP_VERSION}`;
+
+/** The shape stamped into a shop file by `buildShop`, or undefined when it holds none (unfinished). */
+export async function readShopShape(db: Db): Promise<string | undefined> {
+  const got = await db.conn
+    .runAndReadAll("SELECT shape FROM bench_meta")
+    .then((r) => r.getRows()[0]?.[0])
+    .catch(() => undefined);
+  return typeof got === "string" ? got : undefined;
+}
+
+/** Generates the shop of queries-shop.sql into `db`, stamps its shape last and checkpoints; returns ms. */
+export async function buildShop(db: Db, size: ShopSize, now: Date): Promise<number> {
+  const text = readFileSync(new URL("./queries-shop.sql", import.meta.url), "utf8");
+  const params = {
+    events: BigInt(size.events),
+    profiles: BigInt(size.profiles),
+    products: BigInt(size.products),
+    now,
+  };
+  const t = performance.now();
+  for (const stmt of text.split(/\n;\n/)) await execute(db.conn, sql.file(stmt, params));
+  await db.conn.run("CREATE TABLE bench_meta AS SELECT $shape AS shape", { shape: shopShape(size) });
+  await db.conn.run("CHECKPOINT");
+  return performance.now() - t;
 }

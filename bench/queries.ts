@@ -13,20 +13,18 @@
  * Env: BENCH_DIR (default /tmp/nudge-bench-queries; the generated DuckDB file is reused when its
  * shape matches), BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_MEMORY (3GB).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
 import { type Db, openDb } from "../ingest/index.ts";
 import {
   countSegment,
-  execute,
   openSegmentRunner,
   type RecommendRequest,
   recommend,
   refreshModels,
-  sql,
 } from "../queries/index.ts";
-import { median, printTable, trackPeakRss } from "./lib.ts";
+import { buildShop, median, printTable, readShopShape, shopShape, trackPeakRss } from "./lib.ts";
 import { connectPg, countPg, loadPg, pgShape } from "./queries-pg.ts";
 import { BENCH_SEGMENTS } from "./queries-segments.ts";
 
@@ -36,7 +34,7 @@ const size = small
   : { events: 10_000_000, profiles: 1_000_000, products: 100_000, batch: 10_000 };
 const RUNS = 5;
 const NOW = new Date("2026-11-15T12:00:00Z");
-const shape = `${size.events}/${size.profiles}/${size.products}/v3`;
+const shape = shopShape(size);
 const dir = process.env.BENCH_DIR ?? "/tmp/nudge-bench-queries";
 const file = join(dir, `shop-${size.events}.duckdb`);
 const SEGMENTS_DIR = new URL("../segments/", import.meta.url).pathname;
@@ -50,38 +48,18 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, performance.now() - t];
 }
 
-async function buildShop(db: Db): Promise<number> {
-  const text = readFileSync(new URL("./queries-shop.sql", import.meta.url), "utf8");
-  const params = {
-    events: BigInt(size.events),
-    profiles: BigInt(size.profiles),
-    products: BigInt(size.products),
-    now: NOW,
-  };
-  const [, ms] = await timed(async () => {
-    for (const stmt of text.split(/\n;\n/)) await execute(db.conn, sql.file(stmt, params));
-    await db.conn.run("CREATE TABLE bench_meta AS SELECT $shape AS shape", { shape });
-    await db.conn.run("CHECKPOINT");
-  });
-  return ms;
-}
-
 async function openShop(): Promise<{ db: Db; buildMs: number | undefined }> {
   mkdirSync(dir, { recursive: true });
   if (existsSync(file)) {
     const db = await openDb(file);
-    const r = await db.conn
-      .runAndReadAll("SELECT shape FROM bench_meta")
-      .then((x) => x.getRows()[0]?.[0])
-      .catch(() => undefined);
-    if (r === shape) return { db, buildMs: undefined };
+    if ((await readShopShape(db)) === shape) return { db, buildMs: undefined };
     db.close();
     rmSync(file, { force: true });
     rmSync(`${file}.wal`, { force: true });
   }
   const db = await openDb(file);
   await db.conn.run(`SET memory_limit = '${process.env.BENCH_MEMORY ?? "3GB"}'`);
-  return { db, buildMs: await buildShop(db) };
+  return { db, buildMs: await buildShop(db, size, NOW) };
 }
 
 console.log(`bench:queries ${small ? "(--small) " : ""}shape ${shape}, DuckDB file ${file}`);
