@@ -173,19 +173,21 @@ export async function startHost(
     });
     stoppers.push(unwatch);
   }
-  if (parts.has("api")) {
-    // Campaign runs and API-triggered sends go through this process's email sink.
-    const campaigns = host.email
-      ? await createCampaigns({
-          nc,
-          db,
-          config,
-          sink: host.email.sink,
-          runner: await openSegmentRunner(db, { dir: config.SEGMENTS_DIR }),
-          renderer,
-          campaigns: registry,
-        })
+  // Campaign runs, API-triggered sends and scheduled campaigns go through this process's email sink
+  // (with journeys but no email part, one of their own that leaves TRIGGERS to them): one segment
+  // runner and one campaigns service for the API and the scheduler.
+  let sink = host.email?.sink;
+  if (!sink && parts.has("journeys")) {
+    const own = await startEmailSink({ nc, db, config, renderer, logger, consumeTriggers: false });
+    stoppers.push(() => own.stop());
+    sink = own.sink;
+  }
+  const runner = registry && sink ? await openSegmentRunner(db, { dir: config.SEGMENTS_DIR }) : undefined;
+  const campaigns =
+    registry && sink && runner
+      ? await createCampaigns({ nc, db, config, sink, runner, renderer, campaigns: registry })
       : undefined;
+  if (parts.has("api")) {
     host.api = await startApiServer({
       config,
       nc,
@@ -196,37 +198,21 @@ export async function startHost(
     stoppers.push(() => host.api?.stop());
     logger.info({ part: "api", url: host.api.url }, "API listening");
   }
-  if (parts.has("journeys")) {
+  // (registry, sink, runner and campaigns are all there when journeys are.)
+  if (parts.has("journeys") && registry && sink && runner && campaigns) {
     // Journeys (TRIGGERS + EVENTS) and scheduled action/orchestrated campaigns (helper A2).
-    let running = host.email;
-    if (!running) {
-      const own = await startEmailSink({ nc, db, config, renderer, logger, consumeTriggers: false });
-      stoppers.push(() => own.stop());
-      running = own;
-    }
-    const defs = registry ?? CampaignRegistry.fromDir(config.CAMPAIGNS_DIR);
-    const runner = await openSegmentRunner(db, { dir: config.SEGMENTS_DIR });
     host.journeys = await startJourneys({
       nc,
       config,
-      sink: running.sink,
+      sink,
       runner,
-      campaigns: defs.values(),
+      campaigns: registry.values(),
       logger,
     });
     stoppers.push(() => host.journeys?.stop());
-    const campaigns = await createCampaigns({
-      nc,
-      db,
-      config,
-      sink: running.sink,
-      runner,
-      renderer,
-      campaigns: defs,
-    });
     host.scheduler = startCampaignScheduler({
       campaigns,
-      defs: defs.values(),
+      defs: registry.values(),
       clock: systemClock,
       state: await openBucket(nc, "state"),
       runner,
@@ -234,14 +220,14 @@ export async function startHost(
     });
     stoppers.push(() => host.scheduler?.stop());
     stoppers.push(
-      followCampaigns(defs, {
+      followCampaigns(registry, {
         scheduler: host.scheduler,
         journeys: host.journeys,
         onError: (err) => logger.error({ err }, "journeys kept their previous definitions"),
       }),
     );
     logger.info(
-      { part: "journeys", campaigns: [...defs.campaigns.keys()], active: host.journeys.stats().active },
+      { part: "journeys", campaigns: [...registry.campaigns.keys()], active: host.journeys.stats().active },
       "journeys and scheduler started",
     );
   }
