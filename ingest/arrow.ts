@@ -1,22 +1,16 @@
-import { type DuckDBConnection, DuckDBDataChunk, DuckDBTypeId, type DuckDBValue } from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBDataChunk, DuckDBTypeId } from "@duckdb/node-api";
 import duckdb from "@duckdb/node-bindings";
 import {
-  Bool,
   type Data,
   type DataType,
-  Dictionary,
-  Float64,
-  Int32,
+  type Dictionary,
+  type Float64,
   Precision,
   type RecordBatch,
   Table,
   type TimestampMicrosecond,
-  TimestampMillisecond,
   TimeUnit,
   Type,
-  Utf8,
-  type Vector,
-  vectorFromArray,
 } from "apache-arrow";
 
 const CHUNK = 2048;
@@ -176,49 +170,4 @@ export async function appendArrow(
     appender.closeSync();
   }
   return rows;
-}
-
-/**
- * Runs a query and returns the result as an Arrow table: strings as dictionary vectors, numbers as
- * Float64/Int32, timestamps as milliseconds.
- *
- * @example const t = await queryArrow(conn, "SELECT product_id, count(*) n FROM events GROUP BY 1");
- */
-export async function queryArrow(
-  conn: DuckDBConnection,
-  sql: string,
-  params?: Record<string, DuckDBValue>,
-): Promise<Table> {
-  const reader = await conn.runAndReadAll(sql, params);
-  const names = reader.columnNames();
-  const types = reader.columnTypes();
-  const cols = reader.getColumnsJS();
-  const vectors: Record<string, Vector> = {};
-  names.forEach((name, i) => {
-    const values = cols[i] ?? [];
-    switch (types[i]!.typeId) {
-      case DuckDBTypeId.VARCHAR:
-        vectors[name] = vectorFromArray(values as (string | null)[], new Dictionary(new Utf8(), new Int32()));
-        break;
-      case DuckDBTypeId.INTEGER:
-      case DuckDBTypeId.SMALLINT:
-      case DuckDBTypeId.TINYINT:
-        vectors[name] = vectorFromArray(values as (number | null)[], new Int32());
-        break;
-      case DuckDBTypeId.BOOLEAN:
-        vectors[name] = vectorFromArray(values as (boolean | null)[], new Bool());
-        break;
-      case DuckDBTypeId.TIMESTAMP:
-      case DuckDBTypeId.TIMESTAMP_TZ:
-      case DuckDBTypeId.DATE:
-        vectors[name] = vectorFromArray(values as (Date | null)[], new TimestampMillisecond());
-        break;
-      default:
-        vectors[name] = vectorFromArray(
-          values.map((v) => (v === null ? null : Number(v))),
-          new Float64(),
-        );
-    }
-  });
-  return new Table(vectors);
 }

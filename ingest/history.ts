@@ -43,11 +43,7 @@ export interface PreparedBatch {
   arrow: HistoryArrow | undefined;
   accepted: number;
   duplicates: number;
-  rejected: {
-    reason: RejectReason;
-    original: { subject: string; data: Uint8Array; seq: number };
-    error: string;
-  }[];
+  rejected: DecodedBatch["rejected"];
   lastSeq: number;
 }
 
@@ -97,18 +93,6 @@ export async function commitHistoryBatch(
     await conn.run("ROLLBACK").catch(() => {});
     throw err;
   }
-}
-
-/** Both halves, for callers without a pipeline (tests, tools). */
-export async function writeHistoryBatch(
-  conn: DuckDBConnection,
-  msgs: readonly Pick<StreamMsg, "seq" | "subject" | "data">[],
-  seen: RecentIds,
-  opts: { consumer: string; receivedMs: number },
-): Promise<PreparedBatch> {
-  const batch = prepareHistoryBatch(msgs, seen, opts.receivedMs);
-  await commitHistoryBatch(conn, batch, opts.consumer);
-  return batch;
 }
 
 /** The last sequence whose effect is in the history for `consumer` (0 when none). */
