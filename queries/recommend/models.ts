@@ -2,7 +2,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Db } from "../../ingest/index.ts";
 import { execute, loadSql, queryRows, type Sql, sql } from "../sql.ts";
 
-/** The co-occurrence and popularity tables the strategies read, each built by `models/<name>.sql`. */
+/** The co-occurrence and popularity tables the strategies read (built by `pairSql` and `models/popular.sql`). */
 export const MODELS = ["viewed_viewed", "viewed_bought", "bought_bought", "cart_bought", "popular"] as const;
 export type ModelName = (typeof MODELS)[number];
 
