@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateShop, writeShop } from "../ingest/index.ts";
+import { median } from "./lib.ts";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const opts = {
@@ -19,7 +20,6 @@ const opts = {
   startMs: Date.parse("2026-11-01T00:00:00Z"),
   spanMs: 30 * 86_400_000,
 };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const rate = (n: number, t0: number) => n / ((performance.now() - t0) / 1000);
 const dir = mkdtempSync(join(tmpdir(), "nudge-bench-gen-"));
 const runs = {
