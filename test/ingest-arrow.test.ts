@@ -1,5 +1,15 @@
 import { DuckDBInstance } from "@duckdb/node-api";
-import { Bool, Float64, Int32, Int64, makeData, makeVector, Table, TimestampMicrosecond } from "apache-arrow";
+import {
+  Bool,
+  Dictionary,
+  Float64,
+  Int32,
+  Int64,
+  makeData,
+  makeVector,
+  Table,
+  TimestampMicrosecond,
+} from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { appendArrow, utf8Vector } from "../ingest/index.ts";
 
@@ -44,7 +54,7 @@ describe("appendArrow", () => {
       s: utf8Vector(words),
       d: makeVector(
         makeData({
-          type: new (await import("apache-arrow")).Dictionary(dict.type, new Int32()),
+          type: new Dictionary(dict.type, new Int32()),
           length: N,
           nullCount: 0,
           data: new Int32Array(N).map((_, i) => (i * 7) % N),
