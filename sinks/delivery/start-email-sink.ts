@@ -3,7 +3,6 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { SchedulerLike, Subscription } from "rxjs";
 import { type Config, consumeStream, type Db, messageOf, openBucket } from "../../ingest/index.ts";
-import { Trigger } from "../../processors/trigger.ts";
 import { recommend as recommendSql } from "../../queries/index.ts";
 import type { Renderer } from "../render/index.ts";
 import { AckTracker } from "./ack-tracker.ts";
@@ -16,7 +15,7 @@ import { mailerFromConfig } from "./mailer.ts";
 import { parseQuietHours } from "./quiet-hours.ts";
 import { retryDelay } from "./retry.ts";
 import { DeliveryStore } from "./store.ts";
-import { requestFromTrigger } from "./trigger-request.ts";
+import { parseTrigger, requestFromTrigger } from "./trigger-request.ts";
 import { workerDispatcher } from "./worker-dispatcher.ts";
 
 export interface EmailSinkStartDeps {
@@ -130,7 +129,7 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
       checkpointing = checkpointing.then(() => state.put(CHECKPOINT_KEY, String(seq))).catch(() => {});
     });
     const handle = async (data: Uint8Array): Promise<void> => {
-      const parsed = Trigger.safeParse(safeJson(data));
+      const parsed = parseTrigger(data);
       if (!parsed.success) {
         deps.logger?.warn({ error: parsed.error.message }, "not a trigger, skipped");
         return;
@@ -217,12 +216,4 @@ async function defaultDispatcher(deps: EmailSinkStartDeps): Promise<Dispatcher> 
   });
   await workers.ready();
   return workers;
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
 }

@@ -1,4 +1,4 @@
-import type { Trigger } from "../../processors/trigger.ts";
+import { Trigger } from "../../processors/trigger.ts";
 import type { SendRequest } from "./send-request.ts";
 
 /** Which template and recommendation strategy each trigger kind sends. */
@@ -24,4 +24,19 @@ export function requestFromTrigger(t: Trigger): SendRequest {
     items: t.items,
     transactional: false,
   };
+}
+
+/**
+ * A message body read as a trigger: the zod result, a failure for bad JSON as for a bad shape.
+ *
+ * @example const parsed = parseTrigger(m.data); if (parsed.success) requestFromTrigger(parsed.data);
+ */
+export function parseTrigger(data: Uint8Array) {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    json = undefined;
+  }
+  return Trigger.safeParse(json);
 }

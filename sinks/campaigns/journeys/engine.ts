@@ -9,13 +9,13 @@ import {
   openBucket,
   type StreamMsg,
 } from "../../../ingest/index.ts";
-import { Trigger } from "../../../processors/index.ts";
+import type { Trigger } from "../../../processors/index.ts";
 import type { SegmentRunner } from "../../../queries/index.ts";
 import { AckTracker } from "../../delivery/ack-tracker.ts";
 import { type Clock, systemClock } from "../../delivery/clock.ts";
 import type { EmailSink } from "../../delivery/email-sink.ts";
 import { retryDelay } from "../../delivery/retry.ts";
-import { requestFromTrigger } from "../../delivery/trigger-request.ts";
+import { parseTrigger, requestFromTrigger } from "../../delivery/trigger-request.ts";
 import type { Campaign } from "../definition.ts";
 import { checkCondition, runCondition } from "./condition.ts";
 import { EventClock } from "./event-clock.ts";
@@ -336,7 +336,7 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
   });
   const onTrigger = (m: StreamMsg) => {
     acks.add(m.seq, () => m.ack());
-    const parsed = Trigger.safeParse(safeJson(m.data));
+    const parsed = parseTrigger(m.data);
     const work = (async () => {
       if (!parsed.success) {
         logger?.warn({ seq: m.seq, error: parsed.error.message }, "not a trigger, skipped");
@@ -442,12 +442,4 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
       await checkpointing;
     },
   };
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
 }
