@@ -26,25 +26,21 @@ export const RenderProfile = z.object({
 });
 export type RenderProfile = z.infer<typeof RenderProfile>;
 
-export const RenderItem = z.object({
+/** The product fields an item and a recommendation share. */
+const RenderProduct = z.object({
   productId: z.string(),
   name: z.string(),
   price: z.number().optional(),
   /** ISO 4217, e.g. "EUR". */
   currency: z.string(),
-  quantity: z.number(),
   imageUrl: z.string().optional(),
   url: z.string().optional(),
 });
+
+export const RenderItem = RenderProduct.extend({ quantity: z.number() });
 export type RenderItem = z.infer<typeof RenderItem>;
 
-export const RenderRecommendation = z.object({
-  productId: z.string(),
-  name: z.string(),
-  price: z.number().optional(),
-  currency: z.string(),
-  imageUrl: z.string().optional(),
-  url: z.string().optional(),
+export const RenderRecommendation = RenderProduct.extend({
   /** Why it was recommended; for the send log, templates need not show it. */
   reason: z.string(),
 });
@@ -80,22 +76,13 @@ export type OrderConfirmationData = z.infer<typeof OrderConfirmationData>;
 /** Marketing emails get List-Unsubscribe headers and count against frequency caps; transactional ones do not. */
 export type TemplateKind = "marketing" | "transactional";
 
-/** The templates shipped in sinks/templates/. */
-export const TEMPLATE_NAMES = [
-  "cart-reminder",
-  "cart-reminder-2",
-  "browse-reminder",
-  "order-confirmation",
-] as const;
-export type TemplateName = (typeof TEMPLATE_NAMES)[number];
-
 export interface Renderer {
   /** Render one email; throws NudgeError("NUDGE_ERR_TEMPLATE") naming the template on an unknown name or a runtime error. */
-  render(template: TemplateName | string, ctx: RenderContext): EmailContent;
+  render(template: string, ctx: RenderContext): EmailContent;
   /** Names of every compiled template (without part suffixes), sorted. */
   names(): string[];
   /** "transactional" when the template's name is listed as such (order-confirmation), else "marketing". */
-  kind(template: TemplateName | string): TemplateKind;
+  kind(template: string): TemplateKind;
 }
 
 export interface RendererOptions {
