@@ -123,8 +123,7 @@ export class CampaignRegistry {
         await rm(current.source, { force: true });
         await syncDir(current.source);
       }
-      this.#entries.delete(name);
-      this.campaigns.delete(name);
+      this.#remove(name);
       await this.#emit([{ name, before: current.campaign }]);
       return true;
     });
@@ -153,10 +152,7 @@ export class CampaignRegistry {
       for (const c of changes) {
         const e = next.get(c.name);
         if (e) this.#set(e);
-        else {
-          this.#entries.delete(c.name);
-          this.campaigns.delete(c.name);
-        }
+        else this.#remove(c.name);
       }
       if (changes.length > 0) await this.#emit(changes);
       return changes;
@@ -196,6 +192,11 @@ export class CampaignRegistry {
   #set(e: CampaignEntry) {
     this.#entries.set(e.campaign.name, e);
     this.campaigns.set(e.campaign.name, e.campaign);
+  }
+
+  #remove(name: string) {
+    this.#entries.delete(name);
+    this.campaigns.delete(name);
   }
 
   #newFile(name: string): string {

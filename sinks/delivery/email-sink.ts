@@ -246,15 +246,17 @@ export class EmailSink {
 
   /** Resolves when less than a batch of emails waits behind the `sendConcurrency` ones being sent. */
   #sendRoom(): Promise<void> {
-    if (this.#unsent < this.#opts.batchSize + this.#opts.sendConcurrency) return Promise.resolve();
+    if (this.#hasRoom()) return Promise.resolve();
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  #hasRoom(): boolean {
+    return this.#unsent < this.#opts.batchSize + this.#opts.sendConcurrency;
   }
 
   #firstAttemptDone(): void {
     this.#unsent--;
-    if (this.#unsent < this.#opts.batchSize + this.#opts.sendConcurrency) {
-      for (const w of this.#roomWaiters.splice(0)) w();
-    }
+    if (this.#hasRoom()) for (const w of this.#roomWaiters.splice(0)) w();
   }
 
   async #claim(p: Pending, now: number): Promise<Claimed | undefined> {
