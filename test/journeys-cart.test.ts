@@ -1,12 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import {
-  type Campaign,
-  loadCampaigns,
-  parseCampaign,
-  requestFromTrigger,
-  sendKey,
-  startJourneys,
-} from "../sinks/index.ts";
+import { type Campaign, loadCampaigns, parseCampaign, requestFromTrigger, sendKey } from "../sinks/index.ts";
 import {
   cartTrigger,
   HOUR,
@@ -26,14 +19,7 @@ describe("cart-abandonment journey, end to end", () => {
   it("reminds, waits 24h of event time, reminds again with other picks; purchases and the condition exit", async () => {
     await using w = await journeyWorld();
     if (!cartJourney) throw new Error("campaigns/cart-abandonment.yaml is missing");
-    const journeys = await startJourneys({
-      nc: w.nats.nc,
-      config: w.config,
-      sink: w.email.sink,
-      runner: w.runner,
-      campaigns: [cartJourney],
-      clock: w.clock,
-    });
+    const journeys = await w.startJourneys([cartJourney]);
     try {
       // Event time starts at T0 (newest event T0+5m, lateness 5m).
       await publishEvent(w.nats.nc, "product_view", "q9", T0 + 5 * MIN);
@@ -119,14 +105,7 @@ steps:
 `,
       "cart-once.yaml",
     );
-    const journeys = await startJourneys({
-      nc: w.nats.nc,
-      config: w.config,
-      sink: w.email.sink,
-      runner: w.runner,
-      campaigns: [once],
-      clock: w.clock,
-    });
+    const journeys = await w.startJourneys([once]);
     try {
       await publishTrigger(w.nats.nc, cartTrigger("p1", T0, ["sku-1"]));
       await vi.waitFor(() => expect(w.smtp.messages).toHaveLength(1), wait);
@@ -156,15 +135,7 @@ steps:
   it("survives a restart during the wait: the second reminder goes out exactly once", async () => {
     await using w = await journeyWorld();
     if (!cartJourney) throw new Error("campaigns/cart-abandonment.yaml is missing");
-    const start = () =>
-      startJourneys({
-        nc: w.nats.nc,
-        config: w.config,
-        sink: w.email.sink,
-        runner: w.runner,
-        campaigns: [cartJourney],
-        clock: w.clock,
-      });
+    const start = () => w.startJourneys([cartJourney]);
     const first = await start();
     await publishEvent(w.nats.nc, "product_view", "q9", T0 + 5 * MIN);
     const t1 = cartTrigger("p1", T0, ["sku-1"]);

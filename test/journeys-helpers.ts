@@ -4,11 +4,14 @@ import { type Db, publishEvents, type ShopEvent } from "../ingest/index.ts";
 import type { Trigger } from "../processors/index.ts";
 import { openSegmentRunner, type SegmentRunner } from "../queries/index.ts";
 import {
+  type Campaign,
   createRenderer,
   ManualClock,
   newEmailCounters,
   type RunningEmailSink,
+  type RunningJourneys,
   startEmailSink,
+  startJourneys,
   systemClock,
 } from "../sinks/index.ts";
 import { EMAIL_NOW, emailConfig, emailDb } from "./helpers/email-fixtures.ts";
@@ -27,6 +30,8 @@ export interface JourneyWorld extends AsyncDisposable {
   clock: ManualClock;
   email: RunningEmailSink;
   config: ReturnType<typeof emailConfig>;
+  /** The journey engine over this world (its NATS, sink, runner and clock) running `campaigns`. */
+  startJourneys(campaigns: Campaign[]): Promise<RunningJourneys>;
 }
 
 /**
@@ -62,6 +67,8 @@ export async function journeyWorld(): Promise<JourneyWorld> {
     clock,
     email,
     config,
+    startJourneys: (campaigns) =>
+      startJourneys({ nc: nats.nc, config, sink: email.sink, runner, campaigns, clock }),
     async [Symbol.asyncDispose]() {
       await email.stop();
       db.close();

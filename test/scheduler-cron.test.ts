@@ -1,18 +1,14 @@
 import { describe, expect, it, vi } from "vitest";
 import { openBucket } from "../ingest/index.ts";
-import { openSegmentRunner } from "../queries/index.ts";
 import {
-  createCampaigns,
-  createRenderer,
   ManualClock,
   missedFire,
-  newEmailCounters,
   nextFireTime,
   parseCampaign,
   startCampaignScheduler,
-  startEmailSink,
   systemClock,
 } from "../sinks/index.ts";
+import { startCampaignStack } from "./helpers/campaign-stack.ts";
 import { emailConfig, emailDb } from "./helpers/email-fixtures.ts";
 import { startTestNats } from "./helpers/nats.ts";
 import { startTestSmtp } from "./helpers/smtp.ts";
@@ -64,28 +60,9 @@ describe("campaign scheduler", () => {
     const clock = new ManualClock(Date.parse("2026-11-23T07:00:00Z"));
     const wall = { now: () => clock.now(), sleep: systemClock.sleep };
     const config = emailConfig(smtp.url, { FREQUENCY_CAP: "100" });
-    const renderer = createRenderer();
-    const email = await startEmailSink({
-      nc: nats.nc,
-      db,
-      config,
-      renderer,
-      consumeTriggers: false,
-      counters: newEmailCounters(),
-      clock: wall,
-    });
     try {
-      const runner = await openSegmentRunner(db, { dir: "./segments" });
-      const campaigns = await createCampaigns({
-        nc: nats.nc,
-        db,
-        config,
-        sink: email.sink,
-        runner,
-        renderer,
-        clock: wall,
-        campaigns: new Map([[weekly.name, weekly]]),
-      });
+      await using stack = await startCampaignStack({ nats, db, config, defs: [weekly], clock: wall });
+      const { campaigns, runner } = stack;
       const state = await openBucket(nats.nc, "state");
       // Every run the scheduler starts (the ledger would hide a refire from the SMTP server).
       const fired: (string | undefined)[] = [];
@@ -152,7 +129,6 @@ describe("campaign scheduler", () => {
       ]);
       s.stop();
     } finally {
-      await email.stop();
       db.close();
     }
   });

@@ -1,5 +1,5 @@
 import type { Config, Db } from "../../ingest/index.ts";
-import { openSegmentRunner } from "../../queries/index.ts";
+import { openSegmentRunner, type SegmentRunner } from "../../queries/index.ts";
 import {
   type Campaign,
   type CampaignService,
@@ -15,6 +15,8 @@ import type { TestNats } from "./nats.ts";
 export interface CampaignStack extends AsyncDisposable {
   email: RunningEmailSink;
   campaigns: CampaignService;
+  /** The segment runner the campaign service uses (./segments). */
+  runner: SegmentRunner;
 }
 
 /**
@@ -40,15 +42,16 @@ export async function startCampaignStack(opts: {
     counters: newEmailCounters(),
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
+  const runner = await openSegmentRunner(opts.db, { dir: "./segments" });
   const campaigns = await createCampaigns({
     nc: opts.nats.nc,
     db: opts.db,
     config: opts.config,
     sink: email.sink,
-    runner: await openSegmentRunner(opts.db, { dir: "./segments" }),
+    runner,
     renderer,
     ...(opts.clock ? { clock: opts.clock } : {}),
     campaigns: new Map(opts.defs.map((d) => [d.name, d])),
   });
-  return { email, campaigns, [Symbol.asyncDispose]: () => email.stop() };
+  return { email, campaigns, runner, [Symbol.asyncDispose]: () => email.stop() };
 }
