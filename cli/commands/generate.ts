@@ -1,6 +1,7 @@
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { generateShop, NudgeError, parseDuration, writeShop } from "../../ingest/index.ts";
+import { generateShop, NudgeError, writeShop } from "../../ingest/index.ts";
+import { durationOption } from "./recommend.ts";
 
 interface GenerateOpts {
   seed: string;
@@ -28,12 +29,6 @@ const rate = (name: string, text: string) => {
   const n = Number(text);
   if (!(n >= 0 && n <= 1)) throw new NudgeError("NUDGE_ERR_CONFIG", `--${name} must be between 0 and 1`);
   return n;
-};
-const duration = (name: string, text: string) => {
-  const ms = parseDuration(text);
-  if (ms === undefined)
-    throw new NudgeError("NUDGE_ERR_CONFIG", `--${name}: not a duration: ${text} (use 90s, 30m, 7d)`);
-  return ms;
 };
 
 export function register(program: Command): void {
@@ -72,10 +67,10 @@ export function register(program: Command): void {
         products: int("products", o.products),
         stores: int("stores", o.stores),
         startMs,
-        spanMs: duration("span", o.span),
+        spanMs: durationOption(o.span, "--span"),
         malformedRate: rate("malformed-rate", o.malformedRate),
         duplicateRate: rate("duplicate-rate", o.duplicateRate),
-        outOfOrderMs: duration("out-of-order", o.outOfOrder),
+        outOfOrderMs: durationOption(o.outOfOrder, "--out-of-order"),
         lateRate: rate("late-rate", o.lateRate),
       });
       const total = shop.options.events;

@@ -13,6 +13,9 @@ export async function resolveNow(db: Db, text: string | undefined): Promise<Date
   return row?.latest instanceof Date ? new Date(row.latest.getTime() + 1) : new Date();
 }
 
+/** A duration flag in ms (90s, 30m, 2h, 30d); NUDGE_ERR_CONFIG when it is not one. */
+export function durationOption(text: string, name: string): number;
+export function durationOption(text: string | undefined, name: string): number | undefined;
 export function durationOption(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text);

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { type Db, loadConfig, NudgeError, openDb, parseDuration } from "../../ingest/index.ts";
+import { type Db, loadConfig, NudgeError, openDb } from "../../ingest/index.ts";
 import {
   countSegment,
   openSegmentRunner,
@@ -12,6 +12,7 @@ import {
   selectSegment,
   vetSegment,
 } from "../../queries/index.ts";
+import { durationOption } from "./recommend.ts";
 
 interface RunFlags {
   sql?: string;
@@ -48,8 +49,7 @@ function withRunFlags(cmd: Command): Command {
 
 async function withRunner<T>(flags: RunFlags, fn: (runner: SegmentRunner) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const timeoutMs = parseDuration(flags.timeout);
-  if (timeoutMs === undefined) throw new Error(`--timeout: not a duration: ${flags.timeout}`);
+  const timeoutMs = durationOption(flags.timeout, "--timeout");
   const db: Db = await openDb(flags.db ?? config.DUCKDB_PATH);
   try {
     const maxRows = Math.max(1, Number(flags.limit ?? 1));
