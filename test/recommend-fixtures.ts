@@ -30,41 +30,53 @@ export async function fixtureDb(
   return db;
 }
 
+/** One INSERT for all the products. */
 export async function insertProducts(db: Db, products: readonly FixtureProduct[]): Promise<void> {
-  for (const p of products) {
-    await execute(
-      db.conn,
-      sql`INSERT INTO products (product_id, name, category, price, currency, stock, active, image_url, url)
-          VALUES (${p.id}, ${`Product ${p.id}`}, ${p.category}, ${p.price}, 'EUR', ${p.stock ?? 5}, ${p.active ?? true},
-                  ${`https://shop.test/img/${p.id}.jpg`}, ${`https://shop.test/p/${p.id}`})`,
-    );
-  }
+  if (products.length === 0) return;
+  const rows = products.map(
+    (
+      p,
+    ) => sql`(${p.id}, ${`Product ${p.id}`}, ${p.category}, ${p.price}, 'EUR', ${p.stock ?? 5}, ${p.active ?? true},
+                ${`https://shop.test/img/${p.id}.jpg`}, ${`https://shop.test/p/${p.id}`})`,
+  );
+  await execute(
+    db.conn,
+    sql`INSERT INTO products (product_id, name, category, price, currency, stock, active, image_url, url)
+        VALUES ${sql.join(rows)}`,
+  );
 }
 
 let seq = 0;
+/** One INSERT into events for all the events, and one into purchase_items for the purchases. */
 export async function insertEvents(db: Db, events: readonly FixtureEvent[]): Promise<void> {
-  for (const e of events) {
+  if (events.length === 0) return;
+  const rows = events.map((e) => {
     seq += 1;
-    const ts = at(e.hoursAgo);
-    if (e.type === "purchase") {
-      await execute(
-        db.conn,
-        sql`INSERT INTO purchase_items (seq, event_id, profile_id, ts, order_id, product_id, quantity, price)
-            VALUES (${seq}, ${`e${seq}`}, ${e.profile}, ${ts}, ${`o${seq}`}, ${e.product}, 1, 10)`,
-      );
-      await execute(
-        db.conn,
-        sql`INSERT INTO events (seq, id, type, profile_id, ts, order_id, received_at)
-            VALUES (${seq}, ${`e${seq}`}, 'purchase', ${e.profile}, ${ts}, ${`o${seq}`}, ${ts})`,
-      );
-    } else {
-      await execute(
-        db.conn,
-        sql`INSERT INTO events (seq, id, type, profile_id, ts, product_id, quantity, received_at)
-            VALUES (${seq}, ${`e${seq}`}, ${e.type}, ${e.profile}, ${ts}, ${e.product}, 1, ${ts})`,
-      );
-    }
-  }
+    return { ...e, seq, ts: at(e.hoursAgo) };
+  });
+  await execute(
+    db.conn,
+    sql`INSERT INTO events (seq, id, type, profile_id, ts, product_id, order_id, quantity, received_at)
+        VALUES ${sql.join(
+          rows.map((e) =>
+            e.type === "purchase"
+              ? sql`(${e.seq}, ${`e${e.seq}`}, 'purchase', ${e.profile}, ${e.ts}, NULL, ${`o${e.seq}`}, NULL, ${e.ts})`
+              : sql`(${e.seq}, ${`e${e.seq}`}, ${e.type}, ${e.profile}, ${e.ts}, ${e.product}, NULL, 1, ${e.ts})`,
+          ),
+        )}`,
+  );
+  const purchases = rows.filter((e) => e.type === "purchase");
+  if (purchases.length === 0) return;
+  await execute(
+    db.conn,
+    sql`INSERT INTO purchase_items (seq, event_id, profile_id, ts, order_id, product_id, quantity, price)
+        VALUES ${sql.join(
+          purchases.map(
+            (e) =>
+              sql`(${e.seq}, ${`e${e.seq}`}, ${e.profile}, ${e.ts}, ${`o${e.seq}`}, ${e.product}, 1, 10)`,
+          ),
+        )}`,
+  );
 }
 
 /** The shop most strategy tests use. */
