@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ShopEvent } from "../ingest/index.ts";
-import { type DetectState, initialDetectState, type ProfileState, pendingTie } from "./detect-state.ts";
+import { type DetectState, initialDetectState, pendingTie, settleProfile } from "./detect-state.ts";
 import { BUCKET_MS, rememberId } from "./seen-ids.ts";
 
 /** −∞ (nothing seen yet) is stored as null. */
@@ -123,19 +123,10 @@ export function restoreDetectState(json: unknown): DetectState {
   for (const { tsMs, event } of snap.pending) s.pending.push(tsMs, pendingTie(event), event);
   for (const [bucket, ids] of snap.seen) for (const id of ids) rememberId(s.seen, id, bucket * BUCKET_MS);
   for (const [pid, { cart, session }] of snap.profiles) {
-    const p: ProfileState = { profileId: pid, cart, session, cartQueuedMs: null, sessionQueuedMs: null };
-    if (session) {
-      s.openSessions += 1;
-      s.sessionTimers.push(session.closeMs, pid, p);
-      p.sessionQueuedMs = session.closeMs;
-    }
-    if (cart) {
-      if (cart.windowStartMs === null) s.firedCarts += 1;
-      else s.openCarts += 1;
-      s.cartTimers.push(cart.timerMs, pid, p);
-      p.cartQueuedMs = cart.timerMs;
-    }
-    if (cart || session) s.profiles.set(pid, p);
+    if (session) s.openSessions += 1;
+    if (cart?.windowStartMs === null) s.firedCarts += 1;
+    else if (cart) s.openCarts += 1;
+    settleProfile(s, { profileId: pid, cart, session, cartQueuedMs: null, sessionQueuedMs: null }, false);
   }
   return s;
 }

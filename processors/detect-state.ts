@@ -32,8 +32,8 @@ export interface DetectState {
   sessionTimers: TimeQueue<ProfileState>;
   seen: SeenIds;
   /**
-   * Profiles whose cart or session changed (or went) since `takeChangedProfiles` last emptied it:
-   * what an incremental checkpoint writes (snapshotDetectDelta).
+   * Profiles whose cart or session changed (or went) since snapshotDetectDelta last emptied it:
+   * what an incremental checkpoint writes.
    */
   changed: Set<string>;
   /** Carts with a pending deadline, carts kept after firing, open sessions. */
@@ -63,6 +63,29 @@ export function initialDetectState(): DetectState {
     firedCarts: 0,
     openSessions: 0,
   };
+}
+
+/**
+ * Queues the profile's timers that are not queued yet, and drops the profile when it holds nothing
+ * (`known`: it is in `state.profiles`). Detection calls it after each change; restore, for each profile.
+ */
+export function settleProfile(state: DetectState, p: ProfileState, known: boolean): void {
+  if (p.cart === undefined && p.session === undefined) {
+    if (known) state.profiles.delete(p.profileId);
+    // entries still queued for this object are stale from now on (a new object may take its place)
+    p.cartQueuedMs = null;
+    p.sessionQueuedMs = null;
+    return;
+  }
+  if (!known) state.profiles.set(p.profileId, p);
+  if (p.cart !== undefined && (p.cartQueuedMs === null || p.cart.timerMs < p.cartQueuedMs)) {
+    state.cartTimers.push(p.cart.timerMs, p.profileId, p);
+    p.cartQueuedMs = p.cart.timerMs;
+  }
+  if (p.session !== undefined && (p.sessionQueuedMs === null || p.session.closeMs < p.sessionQueuedMs)) {
+    state.sessionTimers.push(p.session.closeMs, p.profileId, p);
+    p.sessionQueuedMs = p.session.closeMs;
+  }
 }
 
 export interface DetectStats {

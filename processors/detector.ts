@@ -1,7 +1,7 @@
 import { NudgeError, type ShopEvent } from "../ingest/index.ts";
 import { browseOnEvent, browseOnTimer } from "./browse.ts";
 import { cartOnEvent, cartOnTimer } from "./cart.ts";
-import { type DetectState, type ProfileState, pendingTie } from "./detect-state.ts";
+import { type DetectState, type ProfileState, pendingTie, settleProfile } from "./detect-state.ts";
 import { forgetIdsBefore, rememberId } from "./seen-ids.ts";
 import type { Trigger, TriggerKind } from "./trigger.ts";
 import { observeEventTime, observeWallTime } from "./watermark.ts";
@@ -183,27 +183,7 @@ function applyEvent(state: DetectState, event: ShopEvent, tsMs: number, opts: De
     p.session = browseOnEvent(p.session, event, tsMs, opts);
     state.openSessions += Number(p.session !== undefined) - Number(wasOpen);
   }
-  settle(state, p, known);
-}
-
-/** Queues the profile's timers that are not queued yet, and drops the profile when it holds nothing. */
-function settle(state: DetectState, p: ProfileState, known: boolean): void {
-  if (p.cart === undefined && p.session === undefined) {
-    if (known) state.profiles.delete(p.profileId);
-    // entries still queued for this object are stale from now on (a new object may take its place)
-    p.cartQueuedMs = null;
-    p.sessionQueuedMs = null;
-    return;
-  }
-  if (!known) state.profiles.set(p.profileId, p);
-  if (p.cart !== undefined && (p.cartQueuedMs === null || p.cart.timerMs < p.cartQueuedMs)) {
-    state.cartTimers.push(p.cart.timerMs, p.profileId, p);
-    p.cartQueuedMs = p.cart.timerMs;
-  }
-  if (p.session !== undefined && (p.sessionQueuedMs === null || p.session.closeMs < p.sessionQueuedMs)) {
-    state.sessionTimers.push(p.session.closeMs, p.profileId, p);
-    p.sessionQueuedMs = p.session.closeMs;
-  }
+  settleProfile(state, p, known);
 }
 
 function onCartTimer(
@@ -225,7 +205,7 @@ function onCartTimer(
     state.openCarts -= Number(wasOpen);
     state.firedCarts += Number(after !== undefined) - Number(!wasOpen);
   }
-  settle(state, p, true);
+  settleProfile(state, p, true);
   return trigger;
 }
 
@@ -245,6 +225,6 @@ function onSessionTimer(
     p.session = undefined;
     state.openSessions -= 1;
   }
-  settle(state, p, true);
+  settleProfile(state, p, true);
   return trigger;
 }

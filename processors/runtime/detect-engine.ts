@@ -68,7 +68,6 @@ export async function workerEngine(o: EngineOptions): Promise<DetectEngine> {
   const worker = new Worker(new URL("./detect-worker.mjs", import.meta.url), {
     workerData: { opts: o.opts, restored: o.restored },
   });
-  let counters: DetectCounters | undefined;
   const cuts: { resolve(r: CutResult): void; reject(e: unknown): void }[] = [];
   let dead: unknown;
   let closing = false;
@@ -78,13 +77,13 @@ export async function workerEngine(o: EngineOptions): Promise<DetectEngine> {
     for (const c of cuts.splice(0)) c.reject(err);
     o.onFault(err);
   };
-  await new Promise<void>((resolve, reject) => {
+  let counters = await new Promise<DetectCounters>((resolve, reject) => {
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new Error(`detect worker exited (${code}) before it was ready`)));
     worker.once("message", (m: FromWorker) => {
-      if (m.t === "ready") counters = m.counters;
       worker.removeAllListeners("error").removeAllListeners("exit");
-      resolve();
+      if (m.t === "ready") resolve(m.counters);
+      else reject(new Error(`detect worker sent "${m.t}" before "ready"`));
     });
   });
   worker.on("message", (m: FromWorker) => {
@@ -148,16 +147,7 @@ export async function workerEngine(o: EngineOptions): Promise<DetectEngine> {
         worker.postMessage({ t: "cut" } satisfies ToWorker);
       });
     },
-    counters: () =>
-      counters ?? {
-        invalid: {},
-        late: 0,
-        duplicates: 0,
-        openCarts: 0,
-        openSessions: 0,
-        watermarkMs: null,
-        unpublished: 0,
-      },
+    counters: () => counters,
     async close() {
       closing = true;
       await worker.terminate();

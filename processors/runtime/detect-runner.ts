@@ -117,13 +117,11 @@ export class DetectRunner {
       this.#opts,
     );
     if (out.triggers.length > 0) this.#take(out);
-    if (out.late.length > 0) {
-      for (const l of out.late) {
-        this.#lateCount++;
-        const error = `event time ${iso(l.tsMs)} is before the watermark ${iso(l.watermarkMs)}`;
-        // Only this event can be late here (a late output names the event just given).
-        this.#late.push({ subject, data: data.slice(), seq, error });
-      }
+    for (const l of out.late) {
+      this.#lateCount++;
+      const error = `event time ${iso(l.tsMs)} is before the watermark ${iso(l.watermarkMs)}`;
+      // Only this event can be late here (a late output names the event just given).
+      this.#late.push({ subject, data: data.slice(), seq, error });
     }
     this.#duplicates += out.duplicates;
   }
