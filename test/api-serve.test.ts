@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { SMTPServer } from "smtp-server";
 import { describe, expect, it } from "vitest";
 import { startApiServer } from "../api/index.ts";
 import { loadConfig, openDb } from "../ingest/index.ts";
 import { signUnsubscribeToken } from "../sinks/index.ts";
 import { startTestNats } from "./helpers/nats.ts";
+import { startTestSmtp } from "./helpers/smtp.ts";
 
 const SECRET = "a-test-secret-of-32-characters!!";
 
@@ -16,9 +16,7 @@ describe("the API with the real services (queries/, sinks/)", () => {
   it("counts a stored segment, recommends, unsubscribes by signed token, checks SMTP", async () => {
     await using nats = await startTestNats();
     const dir = mkdtempSync(join(tmpdir(), "nudge-serve-"));
-    const smtp = new SMTPServer({ authOptional: true, disabledCommands: ["STARTTLS"], logger: false });
-    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-    const smtpPort = (smtp.server.address() as { port: number }).port;
+    await using smtp = await startTestSmtp();
     const db = await openDb(":memory:");
     try {
       await db.conn.run(
@@ -32,7 +30,7 @@ describe("the API with the real services (queries/, sinks/)", () => {
         HTTP_PORT: "0",
         SEGMENTS_DIR: dir,
         UNSUBSCRIBE_SECRET: SECRET,
-        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        SMTP_URL: smtp.url,
       });
       const api = await startApiServer({ config, nc: nats.nc, db });
       try {
@@ -84,7 +82,7 @@ describe("the API with the real services (queries/, sinks/)", () => {
         const health = await fetch(`${api.url}/healthz`);
         expect(health.status).toBe(200);
         expect((await health.json()).checks.smtp).toMatchObject({ ok: true });
-        await new Promise<void>((resolve) => smtp.close(resolve));
+        await smtp.down();
         const down = await fetch(`${api.url}/healthz`);
         expect(down.status).toBe(503);
         expect((await down.json()).checks.smtp.ok).toBe(false);
