@@ -4,6 +4,7 @@ import { pipeline } from "node:stream/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { messageOf } from "../ingest/index.ts";
 
 /** The tables the segments read, in load order, with the columns both databases have. */
 const TABLES: Readonly<Record<string, string>> = {
@@ -33,7 +34,7 @@ export async function connectPg(url: string): Promise<pg.Client | string> {
     return client;
   } catch (err) {
     await client.end().catch(() => undefined);
-    return err instanceof Error ? err.message : String(err);
+    return messageOf(err);
   }
 }
 

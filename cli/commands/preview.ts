@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { NudgeError } from "../../ingest/index.ts";
+import { messageOf, NudgeError } from "../../ingest/index.ts";
 import { createRenderer, RenderContext, sampleContext } from "../../sinks/index.ts";
 
 interface PreviewFlags {
@@ -21,13 +21,7 @@ function readContext(path: string): RenderContext {
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
   } catch (err) {
-    throw new NudgeError(
-      "NUDGE_ERR_LOAD_FILE",
-      `${path}: ${err instanceof Error ? err.message : String(err)}`,
-      {
-        cause: err,
-      },
-    );
+    throw new NudgeError("NUDGE_ERR_LOAD_FILE", `${path}: ${messageOf(err)}`, { cause: err });
   }
   const parsed = RenderContext.safeParse(json);
   if (!parsed.success) {
