@@ -1,5 +1,5 @@
 import type { ShopEvent } from "../ingest/index.ts";
-import type { Trigger, TriggerItem } from "./trigger.ts";
+import { type Trigger, type TriggerItem, windowTrigger } from "./trigger.ts";
 
 /**
  * Browse sessions for one profile, applied in event-time order (timers before events at the same time).
@@ -98,14 +98,12 @@ export function browseOnTimer(
   const items: TriggerItem[] = ranked.map(({ productId, views, price }) =>
     price === undefined ? { productId, quantity: views } : { productId, quantity: views, price },
   );
-  const windowStart = new Date(session.startMs).toISOString();
-  return {
-    id: `browse_abandoned:${profileId}:${windowStart}`,
-    kind: "browse_abandoned",
+  return windowTrigger(
+    "browse_abandoned",
     profileId,
-    at: new Date(session.closeMs).toISOString(),
+    session.closeMs,
     items,
-    windowStart,
-    windowEnd: new Date(session.lastMs).toISOString(),
-  };
+    session.startMs,
+    session.lastMs,
+  );
 }

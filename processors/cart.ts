@@ -1,5 +1,5 @@
 import type { ShopEvent } from "../ingest/index.ts";
-import type { Trigger, TriggerItem } from "./trigger.ts";
+import { type Trigger, type TriggerItem, windowTrigger } from "./trigger.ts";
 
 /**
  * Cart abandonment for one profile, applied in event-time order (the detector guarantees it and
@@ -102,16 +102,14 @@ export function cartOnTimer(
       ? { productId: i.productId, quantity: i.quantity }
       : { productId: i.productId, quantity: i.quantity, price: i.price },
   );
-  const windowStart = new Date(cart.windowStartMs).toISOString();
-  const trigger: Trigger = {
-    id: `cart_abandoned:${profileId}:${windowStart}`,
-    kind: "cart_abandoned",
+  const trigger = windowTrigger(
+    "cart_abandoned",
     profileId,
-    at: new Date(cart.timerMs).toISOString(),
+    cart.timerMs,
     items,
-    windowStart,
-    windowEnd: new Date(cart.lastActivityMs).toISOString(),
-  };
+    cart.windowStartMs,
+    cart.lastActivityMs,
+  );
   const expiresMs = cart.lastActivityMs + cartTtlMs;
   if (expiresMs <= cart.timerMs) return [undefined, trigger];
   cart.windowStartMs = null;

@@ -31,3 +31,27 @@ export type Trigger = z.infer<typeof Trigger>;
 export function triggerSubject(kind: TriggerKind): string {
   return `triggers.${kind}`;
 }
+
+/**
+ * A trigger for the window [startMs, endMs] of `profileId`, fired at `atMs` (all event time). Its id,
+ * `<kind>:<profileId>:<windowStart>`, is the same whichever instance or replay computes it.
+ */
+export function windowTrigger(
+  kind: TriggerKind,
+  profileId: string,
+  atMs: number,
+  items: TriggerItem[],
+  startMs: number,
+  endMs: number,
+): Trigger {
+  const windowStart = new Date(startMs).toISOString();
+  return {
+    id: `${kind}:${profileId}:${windowStart}`,
+    kind,
+    profileId,
+    at: new Date(atMs).toISOString(),
+    items,
+    windowStart,
+    windowEnd: new Date(endMs).toISOString(),
+  };
+}
