@@ -2,10 +2,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import type { AppDeps, CampaignRun, CampaignsService, EmailService, RecommendService } from "../api/index.ts";
-import { buildApp, createMetrics, entityUploader } from "../api/index.ts";
+import type {
+  AppDeps,
+  CampaignRun,
+  CampaignsService,
+  EmailService,
+  RecommendService,
+  SegmentsService,
+} from "../api/index.ts";
+import { buildApp, createMetrics, defaultSegments, entityUploader } from "../api/index.ts";
 import { type Config, loadConfig, NudgeError, openDb } from "../ingest/index.ts";
-import { openSegmentRunner, segmentsService } from "../queries/index.ts";
 import { startTestNats } from "./helpers/nats.ts";
 
 export const fakeRecommend: RecommendService = {
@@ -100,10 +106,10 @@ export interface TestApi extends AsyncDisposable {
   deps: AppDeps;
   campaigns: ReturnType<typeof fakeCampaigns>;
   email: ReturnType<typeof fakeEmail>;
-  segments: ReturnType<typeof segmentsService>;
+  segments: SegmentsService;
 }
 
-/** A real NATS, an in-memory DuckDB, the real segments service (queries/) and fakes for the services not under test. */
+/** A real NATS, an in-memory DuckDB, the API's real segments service (queries/, with its count slots) and fakes for the services not under test. */
 export async function startApi(
   env: Record<string, string> = {},
   overrides: Partial<AppDeps> = {},
@@ -114,7 +120,7 @@ export async function startApi(
   const campaigns = fakeCampaigns();
   const email = fakeEmail();
   const segmentsDir = mkdtempSync(join(tmpdir(), "nudge-api-segments-"));
-  const segments = segmentsService(await openSegmentRunner(db, { dir: segmentsDir, timeoutMs: 10_000 }));
+  const segments = await defaultSegments(db, { SEGMENTS_DIR: segmentsDir });
   const deps: AppDeps = {
     config,
     nc: nats.nc,
