@@ -189,6 +189,9 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
   let lastCutAt = performance.now();
   let snapshotMs = 0;
   const throttled = () => performance.now() - lastCutAt < costFactor * snapshotMs;
+  /** A batch is cut at maxBatch whatever the throttle says, at everyEvents when not throttled. */
+  const due = () => batch.count >= maxBatch || (batch.count >= everyEvents && !throttled());
+  const nothingToCut = () => batch.count === 0 && engine.counters().unpublished === 0;
 
   /**
    * Hands the batch to the flusher; while a flush runs, batches coalesce (one checkpoint for both).
@@ -196,7 +199,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
    */
   const cut = () => {
     if (flushing) return;
-    if (batch.count === 0 && engine.counters().unpublished === 0) return;
+    if (nothingToCut()) return;
     const b = batch;
     batch = newBatch();
     const lastSeq = b.last?.seq ?? stats.lastSeq;
@@ -210,7 +213,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       .then(
         () => {
           flushing = undefined;
-          if (!stopped && (batch.count >= maxBatch || (batch.count >= everyEvents && !throttled()))) cut();
+          if (!stopped && due()) cut();
         },
         (err: unknown) => {
           flushing = undefined;
@@ -227,7 +230,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
     batch.count++;
     batch.last = msg;
     engine.event(msg, scheduler.now());
-    if (batch.count >= maxBatch || (batch.count >= everyEvents && !throttled())) cut();
+    if (due()) cut();
   };
 
   /**
@@ -283,7 +286,7 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       timers.unsubscribe();
       while (!failed) {
         if (flushing) await flushing;
-        else if (batch.count === 0 && engine.counters().unpublished === 0) break;
+        else if (nothingToCut()) break;
         else cut();
       }
       if (failed) return done;

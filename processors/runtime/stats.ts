@@ -17,7 +17,7 @@ export interface ProcessorStats {
   /** Late dead letters the DLQ stream deduplicated (republished after a restart; not reconciled). */
   dlqDuplicates: number;
   checkpoints: number;
-  /** `snapshotMs`: the blocking part (snapshot + JSON); `ms`: publish + gzip + KV writes. */
+  /** `snapshotMs`: snapshot + JSON + gzip (blocks the detecting thread); `ms`: publish + KV writes. */
   lastCheckpoint: { seq: number; bytes: number; chunks: number; snapshotMs: number; ms: number } | null;
   lastSeq: number;
   openCarts: number;
