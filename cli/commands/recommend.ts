@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { DEFAULT_STRATEGY } from "../../api/index.ts";
 import { type Db, loadConfig, NudgeError, openDb, parseDuration } from "../../ingest/index.ts";
 import { queryRows, recommend, refreshModels, sql, strategyNames } from "../../queries/index.ts";
 
@@ -43,7 +44,7 @@ export function register(program: Command): void {
     .command("recommend")
     .description("Show the recommendations of a strategy for one shopper, with the reason for each product")
     .argument("<profileId>", "the shopper")
-    .option("-s, --strategy <name>", `strategy: ${strategyNames().join(", ")}`, "viewed_viewed")
+    .option("-s, --strategy <name>", `strategy: ${strategyNames().join(", ")}`, DEFAULT_STRATEGY)
     .option("-n, --limit <n>", "how many products", "4")
     .option("--db <path>", "DuckDB file (default: DUCKDB_PATH)")
     .option("--context <ids>", "comma-separated product ids already in the email (e.g. the cart)")
