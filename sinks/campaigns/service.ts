@@ -4,6 +4,7 @@ import { NudgeError } from "../../ingest/index.ts";
 import type { SegmentParams, SegmentRunner } from "../../queries/index.ts";
 import type { Clock } from "../delivery/clock.ts";
 import type { EmailSink, SendResult } from "../delivery/email-sink.ts";
+import { outcomeKey } from "../delivery/sink-types.ts";
 import { TokenBucket } from "../delivery/token-bucket.ts";
 import type { EmailContent } from "../render/index.ts";
 import type { Campaign, Step } from "./definition.ts";
@@ -251,7 +252,7 @@ export class CampaignService {
         );
       }
       for (const r of await Promise.all(pending)) {
-        const k = r.status === "skipped" && r.reason ? `skipped:${r.reason}` : r.status;
+        const k = outcomeKey(r);
         run.sends[k] = (run.sends[k] ?? 0) + 1;
       }
       await this.#save(run);

@@ -23,6 +23,11 @@ export interface SendResult {
   error?: string;
 }
 
+/** What a send is counted as in run and journey stats: its status, or `skipped:<reason>`. */
+export function outcomeKey(r: Pick<SendResult, "status" | "reason">): string {
+  return r.status === "skipped" && r.reason ? `skipped:${r.reason}` : r.status;
+}
+
 export interface EmailSinkOptions extends ComposeOptions {
   batchSize: number;
   batchDelayMs: number;

@@ -15,6 +15,7 @@ import { AckTracker } from "../../delivery/ack-tracker.ts";
 import { type Clock, systemClock } from "../../delivery/clock.ts";
 import type { EmailSink } from "../../delivery/email-sink.ts";
 import { retryDelay } from "../../delivery/retry.ts";
+import { outcomeKey } from "../../delivery/sink-types.ts";
 import { parseTrigger, requestFromTrigger } from "../../delivery/trigger-request.ts";
 import type { Campaign } from "../definition.ts";
 import { checkCondition, runCondition } from "./condition.ts";
@@ -131,13 +132,16 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
   /** Instances whose last step failed (a fault): retried on every idle tick. */
   const retry = new Set<string>();
 
+  const untrack = (key: string, profileId: string) => {
+    active.delete(key);
+    const keys = byProfile.get(profileId);
+    keys?.delete(key);
+    if (keys?.size === 0) byProfile.delete(profileId);
+  };
   const track = (inst: JourneyInstance) => {
     const key = instanceKey(inst.journey, inst.profileId);
-    if (inst.status !== "active") {
-      active.delete(key);
-      byProfile.get(inst.profileId)?.delete(key);
-      if (byProfile.get(inst.profileId)?.size === 0) byProfile.delete(inst.profileId);
-    } else {
+    if (inst.status !== "active") untrack(key, inst.profileId);
+    else {
       active.set(key, inst);
       byProfile.set(inst.profileId, (byProfile.get(inst.profileId) ?? new Set()).add(key));
       if (inst.waitUntil !== undefined && inst.waitUntil < nextDue) nextDue = inst.waitUntil;
@@ -199,7 +203,7 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
           items: inst.items,
           strategy: a.strategy,
         });
-        const status = r.status === "skipped" && r.reason ? `skipped:${r.reason}` : r.status;
+        const status = outcomeKey(r);
         bump(stats.sends, status);
         await save({ ...inst, step: a.step + 1, sends: { ...inst.sends, [a.step]: status } });
       } else if (a.type === "wait") {
@@ -420,10 +424,8 @@ export async function startJourneys(deps: JourneyDeps): Promise<RunningJourneys>
         exitTypes = new Set(next.flatMap((j) => j.exitOn));
         for (const [key, inst] of [...active]) {
           if (byName.has(inst.journey)) continue;
-          active.delete(key);
+          untrack(key, inst.profileId);
           retry.delete(key);
-          byProfile.get(inst.profileId)?.delete(key);
-          if (byProfile.get(inst.profileId)?.size === 0) byProfile.delete(inst.profileId);
         }
         stats.active = active.size;
         if (added.size > 0) await resume(added);
