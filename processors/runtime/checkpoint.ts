@@ -95,11 +95,13 @@ export async function openCheckpoints(
     return j;
   };
 
-  const baseKey = (gen: number, i: number) => `${name}.g${gen}.${i}`;
-  const deltaKey = (gen: number, k: number, i: number) => `${name}.g${gen}.d${k}.${i}`;
+  const chunkKeys = (prefix: string, chunks: number) =>
+    Array.from({ length: chunks }, (_, i) => `${prefix}.${i}`);
+  const baseKeys = (gen: number, chunks: number) => chunkKeys(`${name}.g${gen}`, chunks);
+  const deltaKeys = (gen: number, k: number, chunks: number) => chunkKeys(`${name}.g${gen}.d${k}`, chunks);
   const keysOf = (h: Head): string[] => [
-    ...Array.from({ length: h.chunks }, (_, i) => baseKey(h.gen, i)),
-    ...(h.deltas ?? []).flatMap((d, k) => Array.from({ length: d.chunks }, (_, i) => deltaKey(h.gen, k, i))),
+    ...baseKeys(h.gen, h.chunks),
+    ...(h.deltas ?? []).flatMap((d, k) => deltaKeys(h.gen, k, d.chunks)),
   ];
   const readParts = async (keys: string[]) =>
     Buffer.concat(
@@ -128,11 +130,9 @@ export async function openCheckpoints(
       await sweep(head);
       if (!head) return undefined;
       const h = head;
-      const state = await parse(await readParts(keysOf({ ...h, deltas: [] })));
+      const state = await parse(await readParts(baseKeys(h.gen, h.chunks)));
       const deltas = await Promise.all(
-        (h.deltas ?? []).map(async (d, k) =>
-          parse(await readParts(Array.from({ length: d.chunks }, (_, i) => deltaKey(h.gen, k, i)))),
-        ),
+        (h.deltas ?? []).map(async (d, k) => parse(await readParts(deltaKeys(h.gen, k, d.chunks)))),
       );
       return {
         lastSeq: h.lastSeq,
@@ -148,15 +148,14 @@ export async function openCheckpoints(
     async save(cp) {
       const body = cp.stateGz;
       const chunks = Math.max(1, Math.ceil(body.byteLength / chunkBytes));
-      const slice = (i: number) => body.subarray(i * chunkBytes, (i + 1) * chunkBytes);
+      const putAll = (keys: string[]) =>
+        Promise.all(keys.map((key, i) => kv.put(key, body.subarray(i * chunkBytes, (i + 1) * chunkBytes))));
       const prev = head;
       let next: Head;
       if (cp.delta) {
         if (!prev) throw new NudgeError("NUDGE_ERR_INTERNAL", `checkpoint ${name}: a delta needs a base`);
         const k = prev.deltas?.length ?? 0;
-        await Promise.all(
-          Array.from({ length: chunks }, (_, i) => kv.put(deltaKey(prev.gen, k, i), slice(i))),
-        );
+        await putAll(deltaKeys(prev.gen, k, chunks));
         next = {
           ...prev,
           deltas: [...(prev.deltas ?? []), { chunks, bytes: body.byteLength }],
@@ -166,7 +165,7 @@ export async function openCheckpoints(
         };
       } else {
         const gen = (prev?.gen ?? 0) + 1;
-        await Promise.all(Array.from({ length: chunks }, (_, i) => kv.put(baseKey(gen, i), slice(i))));
+        await putAll(baseKeys(gen, chunks));
         next = {
           v: 1,
           gen,
