@@ -4,9 +4,9 @@
 //   (default)     demo: a server reachable at NATS_URL with JetStream, or an installed binary
 // When neither is there, installs Debian's nats-server with apt-get (as root, or with passwordless sudo);
 // otherwise says how and exits 1.
-import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
+import { aptInstall } from "./apt.mjs";
 
 const needBinary = process.argv.includes("--binary");
 const candidates = [
@@ -35,24 +35,7 @@ if (installed()) process.exit(0);
 const url = process.env.NATS_URL || "nats://127.0.0.1:4222";
 if (!needBinary && process.env.NATS_URL && (await reachable(url))) process.exit(0);
 
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const sudo = !isRoot && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
-const hasApt = existsSync("/usr/bin/apt-get");
-if (hasApt && (isRoot || sudo)) {
-  process.stderr.write("nudge: nats-server not found; installing Debian's nats-server with apt-get…\n");
-  const run = (args) =>
-    execFileSync(sudo ? "sudo" : args[0], sudo ? ["-n", ...args] : args.slice(1), {
-      stdio: "inherit",
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    });
-  try {
-    run(["apt-get", "update", "-qq"]);
-    run(["apt-get", "install", "-y", "-qq", "nats-server"]);
-  } catch {
-    // reported below
-  }
-  if (installed()) process.exit(0);
-}
+if (aptInstall("nats-server", "nats-server not found") && installed()) process.exit(0);
 process.stderr.write(
   [
     "nudge: no nats-server is installed and none could be installed automatically.",
