@@ -50,7 +50,15 @@ export function workerDispatcher(opts: WorkerDispatcherOptions): Dispatcher & { 
       waiting.get(id)?.(outcome);
       waiting.delete(id);
     };
-    booted.push(new Promise((resolve) => worker.once("message", () => resolve())));
+    // Up when it first speaks; a worker that dies while starting fails ready() instead of hanging it.
+    const up = new Promise<void>((resolve, reject) => {
+      worker.once("message", () => resolve());
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`email worker exited while starting (${code})`)));
+    });
+    up.catch(() => {}); // reported through ready(), if anyone waits
+    booted.push(up);
+
     worker.on("message", (msg: { done?: [number, DispatchOutcome][] }) => {
       for (const [id, outcome] of msg.done ?? []) answer(id, outcome);
     });
