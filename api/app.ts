@@ -1,7 +1,6 @@
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { jetstream } from "@nats-io/jetstream";
 import Fastify, { type FastifyInstance } from "fastify";
 import {
   jsonSchemaTransform,
@@ -89,8 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
-  const js = jetstream(deps.nc);
-  const publish = deps.publish ?? ((msgs) => publishMany(js, msgs));
+  const publish = deps.publish ?? ((msgs) => publishMany(deps.nc, msgs));
   let store: Promise<IdempotencyStore> | undefined;
   const idempotency = () => {
     store ??= openBucket(deps.nc, "idempotency").then((kv) => idempotencyStore(kv, deps.now));

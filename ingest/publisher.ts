@@ -1,5 +1,9 @@
-import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
-import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import {
+  createInbox,
+  type MsgHdrs,
+  type NatsConnection,
+  headers as natsHeaders,
+} from "@nats-io/transport-node";
 import { messageOf } from "./errors.ts";
 import { eventSubject, type ShopEvent } from "./event.ts";
 
@@ -15,43 +19,98 @@ export type PublishResult = { ok: true; seq: number; duplicate: boolean } | { ok
 
 const encoder = new TextEncoder();
 
-function isJetStreamClient(x: NatsConnection | JetStreamClient): x is JetStreamClient {
-  return "consumers" in x && "publish" in x && !("subscribe" in x);
+interface PubAck {
+  seq?: number;
+  duplicate?: boolean;
+  error?: { description?: string };
 }
 
 /**
- * Publishes many messages with up to `window` PubAcks outstanding, awaiting every one; results in input
- * order. Measured here: ~200k msgs/s with a window of a few thousand (FACTS.md), vs ~28k/s one at a time.
+ * Publishes many messages to JetStream with up to `window` PubAcks outstanding, awaiting every one;
+ * results in input order (a message with no PubAck within `timeoutMs` of the last progress, or on a
+ * closed connection, is a failure).
+ *
+ * This is what `js.publish` does, without its per-message cost: nats.js makes a promise, a timer and a
+ * `RequestError` (with a stack trace) for every request, ~26–30 µs of CPU per message here against
+ * ~5 µs for a plain publish with a reply subject and one shared inbox subscription (measured with
+ * 50,000 triggers, headers included).
  *
  * @example const results = await publishMany(nc, msgs);
  */
-export async function publishMany(
-  nc: NatsConnection | JetStreamClient,
+export function publishMany(
+  nc: NatsConnection,
   msgs: readonly OutMsg[],
   opts: { window?: number; timeoutMs?: number } = {},
 ): Promise<PublishResult[]> {
-  const js = isJetStreamClient(nc) ? nc : jetstream(nc);
-  const window = opts.window ?? 4_096;
   const results: PublishResult[] = new Array(msgs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < msgs.length) {
-      const i = next++;
-      const m = msgs[i]!;
+  if (msgs.length === 0) return Promise.resolve(results);
+  const window = opts.window ?? 4_096;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const prefix = createInbox();
+  return new Promise((resolve) => {
+    let next = 0;
+    let settled = 0;
+    let progressAt = Date.now();
+    let ended = false;
+    const settle = (i: number, r: PublishResult) => {
+      if (ended || results[i] !== undefined) return;
+      results[i] = r;
+      settled++;
+      progressAt = Date.now();
+      if (settled === msgs.length) end();
+      else pump();
+    };
+    /** Done: whatever has no result yet failed for `why`. */
+    const end = (why?: string) => {
+      if (ended) return;
+      ended = true;
+      clearInterval(watchdog);
+      sub.unsubscribe();
+      for (let i = 0; i < msgs.length; i++) results[i] ??= { ok: false, error: why ?? "not published" };
+      resolve(results);
+    };
+    const sub = nc.subscribe(`${prefix}.*`, {
+      callback: (err, m) => {
+        if (err) return end(messageOf(err));
+        const i = Number(m.subject.slice(prefix.length + 1));
+        // No stream listens on the subject: the server answers with a 503 status and no body.
+        if (m.headers?.code === 503) {
+          return settle(i, { ok: false, error: `no stream takes ${msgs[i]?.subject} (no responders)` });
+        }
+        let ack: PubAck;
+        try {
+          ack = m.json<PubAck>();
+        } catch {
+          return settle(i, { ok: false, error: `unreadable PubAck (status ${m.headers?.code ?? "none"})` });
+        }
+        settle(
+          i,
+          ack.error
+            ? { ok: false, error: ack.error.description ?? "error PubAck" }
+            : { ok: true, seq: ack.seq ?? 0, duplicate: ack.duplicate === true },
+        );
+      },
+    });
+    const watchdog = setInterval(
+      () => Date.now() - progressAt > timeoutMs && end(`no PubAck for ${timeoutMs} ms`),
+      Math.min(1_000, timeoutMs),
+    );
+    void sub.closed.then(() => end("connection closed"));
+    const pump = () => {
       try {
-        const ack = await js.publish(m.subject, m.data, {
-          ...(m.msgId ? { msgID: m.msgId } : {}),
-          ...(m.headers ? { headers: m.headers } : {}),
-          timeout: opts.timeoutMs ?? 10_000,
-        });
-        results[i] = { ok: true, seq: ack.seq, duplicate: ack.duplicate };
+        while (next < msgs.length && next - settled < window) {
+          const m = msgs[next] as OutMsg;
+          const h = m.headers ?? natsHeaders();
+          if (m.msgId) h.set("Nats-Msg-Id", m.msgId);
+          nc.publish(m.subject, m.data, { reply: `${prefix}.${next}`, headers: h });
+          next++;
+        }
       } catch (err) {
-        results[i] = { ok: false, error: messageOf(err) };
+        end(messageOf(err));
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(window, msgs.length) }, worker));
-  return results;
+    };
+    pump();
+  });
 }
 
 /** The message for an event: subject `events.<type>.<p>`, `Nats-Msg-Id` = event id. */
@@ -64,7 +123,7 @@ export function eventMessage(event: ShopEvent): OutMsg {
  *
  * @example await publishEvents(nc, [{ id: "e1", type: "product_view", profileId: "p1", ts, productId: "sku-1" }]);
  */
-export function publishEvents(nc: NatsConnection | JetStreamClient, events: readonly ShopEvent[]) {
+export function publishEvents(nc: NatsConnection, events: readonly ShopEvent[]) {
   return publishMany(nc, events.map(eventMessage));
 }
 
