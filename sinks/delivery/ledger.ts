@@ -1,6 +1,8 @@
 import type { KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
 import { messageOf, NudgeError } from "../../ingest/index.ts";
+import { KvWriter } from "./kv-writer.ts";
 import { SendRequest } from "./send-request.ts";
 
 /**
@@ -38,15 +40,24 @@ function isWrongSequence(err: unknown): boolean {
 }
 
 /**
- * The send ledger. `claim` uses KV `create` (only one racer wins); `takeOver` uses a revision-checked
- * `update` (only one instance resumes an orphaned `sending`/`held` entry).
+ * The send ledger. `claim` is a KV create (only one racer wins); `takeOver` a revision-checked
+ * update (only one instance resumes an orphaned `sending`/`held` entry). Given the connection, the
+ * writes go through a `KvWriter` (one shared reply inbox instead of a request per write: two writes
+ * per email); the semantics are the KV client's own.
  *
  * @example
- * const ledger = new Ledger(await openBucket(nc, "ledger"));
- * const c = await ledger.claim(entry); if (c.claimed) { ...send...; await ledger.finish({...entry, state: "sent"}); }
+ * const ledger = new Ledger(await openBucket(nc, "ledger"), nc);
+ * const c = await ledger.claim(entry); if (c.claimed) { ...send...; await ledger.put({ ...entry, state: "sent" }); }
  */
 export class Ledger {
-  constructor(readonly kv: KV) {}
+  readonly #writer: KvWriter | undefined;
+
+  constructor(
+    readonly kv: KV,
+    nc?: NatsConnection,
+  ) {
+    this.#writer = nc ? KvWriter.of(nc, kv) : undefined;
+  }
 
   async get(sendId: string): Promise<{ entry: LedgerEntry; revision: number } | undefined> {
     const got = await this.kv.get(sendId);
@@ -56,9 +67,14 @@ export class Ledger {
 
   async claim(entry: LedgerEntry): Promise<ClaimResult> {
     try {
-      return { claimed: true, revision: await this.kv.create(entry.sendId, encode(entry)) };
+      return { claimed: true, revision: await this.#write(entry, 0) };
     } catch (err) {
       if (!isWrongSequence(err)) throw ledgerFault(err, entry.sendId);
+      const got = await this.kv.get(entry.sendId);
+      if (got && got.operation !== "PUT") {
+        // A deleted or purged key counts as absent (what kv.create does): claim it at its marker.
+        return this.takeOver(entry, got.revision, undefined);
+      }
       const current = await this.get(entry.sendId);
       if (!current) return this.claim(entry);
       return { claimed: false, entry: current.entry, revision: current.revision };
@@ -66,13 +82,13 @@ export class Ledger {
   }
 
   /** Claims an entry found `sending` or `held` that nobody in this process owns. */
-  async takeOver(entry: LedgerEntry, revision: number, previous: LedgerEntry): Promise<ClaimResult> {
+  async takeOver(
+    entry: LedgerEntry,
+    revision: number,
+    previous: LedgerEntry | undefined,
+  ): Promise<ClaimResult> {
     try {
-      return {
-        claimed: true,
-        revision: await this.kv.update(entry.sendId, encode(entry), revision),
-        previous,
-      };
+      return { claimed: true, revision: await this.#write(entry, revision), previous };
     } catch (err) {
       if (!isWrongSequence(err)) throw ledgerFault(err, entry.sendId);
       const current = await this.get(entry.sendId);
@@ -84,10 +100,24 @@ export class Ledger {
   /** Writes a new state for a key this process owns (final states, `held`, attempt counts). */
   async put(entry: LedgerEntry): Promise<void> {
     try {
-      await this.kv.put(entry.sendId, encode(entry));
+      await this.#write(entry);
     } catch (err) {
       throw ledgerFault(err, entry.sendId);
     }
+  }
+
+  /** Stops the writer's inbox subscription (the KV client's own methods need nothing). */
+  close(): void {
+    this.#writer?.close();
+  }
+
+  /** `expected`: undefined = put, 0 = create, n = update at revision n. Resolves with the new revision. */
+  #write(entry: LedgerEntry, expected?: number): Promise<number> {
+    const value = encode(entry);
+    if (this.#writer) return this.#writer.write(entry.sendId, value, expected);
+    if (expected === undefined) return this.kv.put(entry.sendId, value);
+    if (expected === 0) return this.kv.create(entry.sendId, value);
+    return this.kv.update(entry.sendId, value, expected);
   }
 
   /** Every entry still `sending` or `held` (read at start to finish what a previous process left). */

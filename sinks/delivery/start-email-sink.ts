@@ -105,9 +105,10 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
   const clock = deps.clock ?? (deps.now ? { ...systemClock, now: deps.now } : systemClock);
   const secret = await unsubscribeSecret(nc, config);
   const store = new DeliveryStore(await db.instance.connect());
+  const ledger = new Ledger(await openBucket(nc, "ledger"), nc);
   const sink = new EmailSink({
     store,
-    ledger: new Ledger(await openBucket(nc, "ledger")),
+    ledger,
     dispatcher: deps.dispatcher ?? (await defaultDispatcher(deps)),
     recommend: deps.recommend ?? ((requests, opts) => recommendSql(db, requests, opts)),
     clock,
@@ -120,13 +121,38 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
   deps.logger?.info({ ...recovered }, "email sink started");
 
   let subscription: Subscription | undefined;
-  let checkpointing: Promise<unknown> = Promise.resolve();
+  let checkpointing: Promise<void> | undefined;
   if (deps.consumeTriggers !== false) {
     const state = await openBucket(nc, "state");
     const last = Number((await state.get(CHECKPOINT_KEY))?.string() ?? "0") || 0;
+    // Acks and checkpoints are coalesced: with AckPolicy.All the newest ack covers the ones before
+    // it, and only the newest checkpoint matters (at most one KV put in flight, not one per advance).
+    let ackNext: (() => void) | undefined;
+    let ackSeq = last;
+    const flushAck = () => {
+      const ack = ackNext;
+      ackNext = undefined;
+      ack?.();
+      checkpoint(ackSeq);
+    };
+    let checkpointed = last;
+    let wanted = last;
+    const checkpoint = (seq: number) => {
+      wanted = Math.max(wanted, seq);
+      if (checkpointing || wanted <= checkpointed) return;
+      checkpointing = (async () => {
+        while (checkpointed < wanted) {
+          const next = wanted;
+          await state.put(CHECKPOINT_KEY, String(next)).catch(() => {});
+          checkpointed = next;
+        }
+        checkpointing = undefined;
+      })();
+    };
     const acks = new AckTracker((seq, ack) => {
-      ack();
-      checkpointing = checkpointing.then(() => state.put(CHECKPOINT_KEY, String(seq))).catch(() => {});
+      if (ackNext === undefined) setImmediate(flushAck);
+      ackNext = ack;
+      ackSeq = seq;
     });
     const handle = async (data: Uint8Array): Promise<void> => {
       const parsed = parseTrigger(data);
@@ -174,7 +200,9 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
       async stop() {
         stopConsumer();
         await sink.close();
+        await new Promise((r) => setImmediate(r)); // the last coalesced ack
         await checkpointing;
+        ledger.close();
         store.conn.closeSync();
         await sink.dispatcher.close();
       },
@@ -184,6 +212,7 @@ export async function startEmailSink(deps: EmailSinkStartDeps): Promise<RunningE
     sink,
     async stop() {
       await sink.close();
+      ledger.close();
       store.conn.closeSync();
       await sink.dispatcher.close();
     },

@@ -1,0 +1,87 @@
+import { simpleParser } from "mailparser";
+import { describe, expect, it } from "vitest";
+import {
+  buildMime,
+  createRenderer,
+  listUnsubscribeHeaders,
+  messageIdOf,
+  mimeOf,
+  mimeTree,
+  type OutgoingEmail,
+  sampleContext,
+} from "../sinks/index.ts";
+import { cartContext } from "./render-fixture.ts";
+
+const renderer = createRenderer();
+const key = "trigger/cart_abandoned%3Ap-1%3Aw1/p-1/-";
+const unsubscribe = listUnsubscribeHeaders({
+  publicUrl: "https://shop.example.com",
+  mailFrom: "Boutique Été <shop@example.com>",
+  token: "cC0x.c2ln",
+}).headers;
+
+function mail(content: { subject: string; html: string; text: string }, over: Partial<OutgoingEmail> = {}) {
+  return {
+    sendId: "0123456789abcdef0123456789abcdef",
+    key,
+    messageId: messageIdOf(key),
+    from: "Boutique Été <shop@example.com>",
+    to: "ana@example.com",
+    headers: unsubscribe,
+    ...content,
+    ...over,
+  } satisfies OutgoingEmail;
+}
+
+const now = "2026-11-23T15:00:00.000Z";
+const cases: [string, OutgoingEmail][] = [
+  ...renderer.names().flatMap((name): [string, OutgoingEmail][] => [
+    [`${name}, fr-FR with a hostile product name`, mail(renderer.render(name, cartContext()))],
+    [`${name}, sample en-US`, mail(renderer.render(name, sampleContext({ now, locale: "en-US" })))],
+    [
+      `${name}, sample ja-JP`,
+      mail(renderer.render(name, sampleContext({ now, locale: "ja-JP", currency: "JPY" }))),
+    ],
+  ]),
+  [
+    "plain ASCII parts (7bit)",
+    mail({ subject: "Hello", html: "<p>Hello</p>", text: "Hello\n" }, { headers: {} }),
+  ],
+  ["no final newline", mail({ subject: "Hi", html: "<p>x</p>", text: "no newline at the end" })],
+  ["a long ASCII line", mail({ subject: "Long", html: `<p>${"a".repeat(300)}</p>`, text: "b".repeat(300) })],
+  ["a line starting with a dot", mail({ subject: "Dots", html: ".\n.hidden", text: ".\r\n..\n" })],
+  ["empty parts", mail({ subject: "", html: "", text: "" })],
+];
+
+describe("MIME bytes written in one pass", () => {
+  it.each(cases)("%s: the same bytes as nodemailer's streaming build()", async (_name, m) => {
+    // A fixed date and boundary, so the two builds can be compared byte for byte.
+    const fixed = { date: new Date("2026-11-23T15:00:00Z"), baseBoundary: "f1xed" };
+    const oneShot = mimeOf(mimeTree(m, fixed));
+    const streamed = await mimeTree(m, fixed).build();
+    expect(oneShot).toBeDefined();
+    expect(Buffer.from(oneShot ?? "", "utf8").equals(streamed)).toBe(true);
+  });
+
+  it("an email built by buildMime parses back to its parts and headers", async () => {
+    const m = mail(renderer.render("cart-reminder", cartContext()));
+    const parsed = await simpleParser(await buildMime(m));
+    expect(parsed.messageId).toBe(m.messageId);
+    expect(parsed.subject).toBe(m.subject);
+    expect(parsed.html).toBe(m.html);
+    expect(parsed.text).toBe(m.text);
+    expect(parsed.headers.get("x-nudge-send-id")).toBe(key);
+    const lines = parsed.headerLines.map((h) => h.line);
+    expect(lines).toContain("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
+  });
+
+  it("hands anything it does not cover back to build()", async () => {
+    const m = mail({ subject: "s", html: "<p>x</p>", text: "x" });
+    expect(mimeOf(mimeTree(m, { newline: "unix" }))).toBeUndefined();
+    expect(
+      mimeOf(mimeTree(m, { textEncoding: "quoted-printable", text: "é".repeat(5) + "abcdefghij" })),
+    ).toBeUndefined();
+    const withFile = mimeTree(m, { attachments: [{ filename: "a.txt", content: Buffer.from("hi") }] });
+    expect(mimeOf(withFile)).toBeUndefined();
+  });
+});
