@@ -138,20 +138,39 @@ function conforming(json: unknown): ShopEvent | undefined {
   }
 }
 
-const TOKEN_SAFE = /^[A-Za-z0-9_-]+$/;
+/** A character `profileToken` keeps as it is (A-Z a-z 0-9 _ -); any other becomes "_". */
+function tokenSafe(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
+}
+
+/**
+ * True when `subject` is `events.<type>.<token>` or `events.<type>.<digits>.<token>` with `<token>` =
+ * profileToken(profileId), checked in place (no split, no replaced copy of the id). False means "not
+ * sure": the caller then applies the rule token by token.
+ */
+function subjectMatches(subject: string, type: string, profileId: string): boolean {
+  const tl = type.length;
+  if (!subject.startsWith("events.") || !subject.startsWith(type, 7) || subject.charCodeAt(7 + tl) !== 46) {
+    return false;
+  }
+  const pl = profileId.length;
+  let start = 8 + tl;
+  if (subject.length !== start + pl) {
+    // events.<type>.<partition>.<p>: digits, then a dot
+    let j = start;
+    while (j < subject.length && subject.charCodeAt(j) >= 48 && subject.charCodeAt(j) <= 57) j++;
+    if (j === start || subject.charCodeAt(j) !== 46 || subject.length !== j + 1 + pl) return false;
+    start = j + 1;
+  }
+  for (let k = 0; k < pl; k++) {
+    const c = profileId.charCodeAt(k);
+    if (subject.charCodeAt(start + k) !== (tokenSafe(c) ? c : 95)) return false;
+  }
+  return true;
+}
 
 function subjectProblem(subject: string, event: ShopEvent): string | undefined {
-  // The common case without splitting: events.<type>.<profileId>, the id already a valid token.
-  if (
-    subject.length === 8 + event.type.length + event.profileId.length &&
-    subject.startsWith("events.") &&
-    subject.endsWith(event.profileId) &&
-    subject.startsWith(event.type, 7) &&
-    subject.charCodeAt(7 + event.type.length) === 46 &&
-    TOKEN_SAFE.test(event.profileId)
-  ) {
-    return undefined;
-  }
+  if (subjectMatches(subject, event.type, event.profileId)) return undefined;
   const tokens = subject.split(".");
   // events.<type>.<p>, or events.<type>.<partition>.<p> when the server maps in a partition number.
   const [prefix, type] = tokens;
