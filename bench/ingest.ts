@@ -23,7 +23,7 @@ import {
   startHistory,
   startNats,
 } from "../ingest/index.ts";
-import { arg, median, printTable, trackPeakRss } from "./lib.ts";
+import { arg, cpuPerItem, cpuSeconds, median, printTable, threadCpu, trackPeakRss } from "./lib.ts";
 
 const N = arg("events", 1_000_000);
 const RUNS = arg("runs", 3);
@@ -75,6 +75,7 @@ async function rawConsume(nc: NatsConnection, n: number): Promise<number> {
   });
   const c = await jetstream(nc).consumers.get("EVENTS", name);
   const t0 = performance.now();
+  const cpu0 = [cpuSeconds(`self/task/${process.pid}`), cpuSeconds(server.process.pid)];
   let count = 0;
   await new Promise<void>((resolve) => {
     void c.consume({
@@ -87,6 +88,10 @@ async function rawConsume(nc: NatsConnection, n: number): Promise<number> {
     });
   });
   const secs = (performance.now() - t0) / 1000;
+  rawCpu.push([
+    ((cpuSeconds(`self/task/${process.pid}`) - cpu0[0]!) * 1e6) / n,
+    ((cpuSeconds(server.process.pid) - cpu0[1]!) * 1e6) / n,
+  ]);
   await jsm.consumers.delete("EVENTS", name);
   return n / secs;
 }
@@ -136,6 +141,9 @@ async function appendOnly(n: number): Promise<{ prepare: number; append: number 
 }
 
 const raw: number[] = [];
+/** µs of CPU per event: [consuming thread, nats-server] for raw; by thread name (+ nats-server) for e2e. */
+const rawCpu: number[][] = [];
+const e2eCpu: (readonly (readonly [string, number])[])[] = [];
 const appendAlone: number[] = [];
 const prepareAlone: number[] = [];
 const e2e: number[] = [];
@@ -144,6 +152,8 @@ for (let run = 0; run < RUNS; run++) {
   raw.push(await rawConsume(nc, N));
   const db = await openDb(join(dir, `h${run}.duckdb`));
   t0 = performance.now();
+  const threads0 = threadCpu();
+  const nats0 = cpuSeconds(server.process.pid);
   const history = await startHistory({
     nc,
     db,
@@ -152,6 +162,10 @@ for (let run = 0; run < RUNS; run++) {
   });
   await history.caughtUp(N);
   const secs = (performance.now() - t0) / 1000;
+  e2eCpu.push([
+    ...cpuPerItem(threads0, threadCpu(), N),
+    ["nats-server", ((cpuSeconds(server.process.pid) - nats0) * 1e6) / N],
+  ]);
   const st = history.stats();
   e2e.push(N / secs);
   const alone = await appendOnly(Math.min(N, 500_000));
@@ -180,6 +194,18 @@ console.log(`\nend-to-end / raw consume: ${(median(e2e) / median(raw)).toFixed(2
 console.log(
   `history append rows/s (alone): ${Math.round(median(appendAlone)).toLocaleString()} (goal ≥ 500,000)`,
 );
+const fmtCpu = (xs: readonly (readonly [string, number])[]) =>
+  xs.map(([name, us]) => `${name} ${us.toFixed(2)}`).join(", ");
+console.log(
+  `CPU µs per event (median run): raw consume (main thread) ${median(rawCpu.map((c) => c[0]!)).toFixed(2)}, ` +
+    `nats-server ${median(rawCpu.map((c) => c[1]!)).toFixed(2)}`,
+);
+for (const [i, c] of e2eCpu.entries()) {
+  const total = c.reduce((sum, [, us]) => sum + us, 0);
+  console.log(
+    `CPU µs per event, e2e run ${i + 1}: ${total.toFixed(2)} in all: ${fmtCpu(c)} (new threads: the decode thread)`,
+  );
+}
 console.log(`peak RSS: ${rss.peakMiB.toFixed(0)} MiB; medians of ${RUNS} runs, ${N.toLocaleString()} events`);
 rss.stop();
 await nc.close();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { messageOf } from "./errors.ts";
 import { extraFields, profileToken, ShopEvent } from "./event.ts";
 import { MAX_EVENT_BYTES } from "./nats.ts";
 
@@ -25,15 +26,25 @@ export function decodeEvent(subject: string, data: Uint8Array): Decoded {
       error: `event is ${data.byteLength} bytes, limit ${MAX_EVENT_BYTES}`,
     };
   }
+  let text: string;
+  try {
+    text = decoder.decode(data);
+  } catch (err) {
+    return { ok: false, reason: "json", error: `not UTF-8 JSON: ${messageOf(err)}` };
+  }
+  return decodeEventText(subject, text);
+}
+
+/**
+ * `decodeEvent` for a body already known to be valid UTF-8 and decoded (the history writer decodes a
+ * whole batch of ASCII bodies at once); the size limit is the caller's to check.
+ */
+export function decodeEventText(subject: string, text: string): Decoded {
   let json: unknown;
   try {
-    json = JSON.parse(decoder.decode(data));
+    json = JSON.parse(text);
   } catch (err) {
-    return {
-      ok: false,
-      reason: "json",
-      error: `not UTF-8 JSON: ${err instanceof Error ? err.message : err}`,
-    };
+    return { ok: false, reason: "json", error: `not UTF-8 JSON: ${messageOf(err)}` };
   }
   return validateEvent(json, subject);
 }

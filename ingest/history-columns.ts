@@ -12,81 +12,19 @@ import {
   type Vector,
 } from "apache-arrow";
 import type { Decoded } from "./decode.ts";
-import { flatEvent, type PurchaseItem } from "./event.ts";
+import { flatEvent } from "./event.ts";
 
-const ASCII_ONLY = /^[ -~]*$/;
 const encoder = new TextEncoder();
 
-/** A Utf8 vector built in one pass: ASCII copied char by char, anything else through TextEncoder. */
+/** A Utf8 vector of `values` (undefined is null). */
 export function utf8Vector(values: readonly (string | undefined)[]): Vector<Utf8> {
-  const n = values.length;
-  const offsets = new Int32Array(n + 1);
-  let bytes = 0;
-  for (let i = 0; i < n; i++) bytes += (values[i]?.length ?? 0) * 3;
-  const data = new Uint8Array(bytes);
-  const validity = new Uint8Array((n + 7) >> 3);
-  let nullCount = 0;
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v === undefined) nullCount++;
-    else {
-      validity[i >> 3]! |= 1 << (i & 7);
-      if (v.length < 64 && ASCII_ONLY.test(v))
-        for (let j = 0; j < v.length; j++) data[at++] = v.charCodeAt(j);
-      else at += encoder.encodeInto(v, data.subarray(at)).written;
-    }
-    offsets[i + 1] = at;
-  }
-  return makeVector(
-    makeData({
-      type: new Utf8(),
-      length: n,
-      nullCount,
-      nullBitmap: nullCount > 0 ? validity : null,
-      valueOffsets: offsets,
-      data: data.subarray(0, at),
-    }),
-  );
-}
-
-/** Dictionary-encodes strings in one pass (Map lookup per value): much cheaper than a generic builder. */
-function dictionaryVector(values: readonly (string | undefined)[]): Vector<Dictionary<Utf8, Int32>> {
-  const n = values.length;
-  const index = new Map<string, number>();
-  const dict: string[] = [];
-  const codes = new Int32Array(n);
-  const validity = new Uint8Array((n + 7) >> 3);
-  let nullCount = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v === undefined) {
-      nullCount++;
-      continue;
-    }
-    let code = index.get(v);
-    if (code === undefined) {
-      code = dict.length;
-      index.set(v, code);
-      dict.push(v);
-    }
-    codes[i] = code;
-    validity[i >> 3]! |= 1 << (i & 7);
-  }
-  return makeVector(
-    makeData({
-      type: new Dictionary(new Utf8(), new Int32()),
-      length: n,
-      nullCount,
-      nullBitmap: nullCount > 0 ? validity : null,
-      data: codes,
-      dictionary: utf8Vector(dict),
-    }),
-  );
+  const builder = new Utf8Builder();
+  for (const v of values) builder.add(v);
+  return builder.finish();
 }
 
 /** Int64 (or timestamp µs) column from safe-integer numbers, without a BigInt per value. */
-function int64Data(values: readonly number[], scale = 1): BigInt64Array {
+function int64Data(values: ArrayLike<number>, scale = 1): BigInt64Array {
   const out = new BigInt64Array(values.length);
   const words = new Uint32Array(out.buffer);
   for (let i = 0; i < values.length; i++) {
@@ -98,29 +36,158 @@ function int64Data(values: readonly number[], scale = 1): BigInt64Array {
   return out;
 }
 
-const int64Vector = (values: readonly number[]) =>
-  makeVector(makeData({ type: new Int64(), length: values.length, nullCount: 0, data: int64Data(values) }));
 const TS = new TimestampMicrosecond("UTC");
-const timestampVector = (ms: readonly number[]) =>
-  makeVector(makeData({ type: TS, length: ms.length, nullCount: 0, data: int64Data(ms, 1000) }));
 
-function numberVector<T extends Int32 | Float64>(type: T, values: readonly (number | undefined)[]) {
-  const n = values.length;
-  const data = type instanceof Int32 ? new Int32Array(n) : new Float64Array(n);
-  const validity = new Uint8Array((n + 7) >> 3);
-  let nullCount = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v === undefined) nullCount++;
-    else {
-      data[i] = v;
-      validity[i >> 3]! |= 1 << (i & 7);
-    }
-  }
-  return makeVector(
-    makeData({ type, length: n, nullCount, nullBitmap: nullCount > 0 ? validity : null, data } as never),
-  ) as unknown as Vector<T>;
+function grown<T extends Uint8Array | Int32Array | Float64Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(Math.max(size, a.length * 2));
+  b.set(a);
+  return b;
 }
+
+/** A validity bitmap filled row by row (Arrow's: bit i set when row i is not null). */
+class Validity {
+  bits = new Uint8Array(128);
+  nullCount = 0;
+
+  set(i: number, valid: boolean) {
+    if (i >> 3 >= this.bits.length) this.bits = grown(this.bits, (i >> 3) + 1);
+    if (valid) this.bits[i >> 3]! |= 1 << (i & 7);
+    else this.nullCount++;
+  }
+
+  bitmap(n: number): Uint8Array | null {
+    return this.nullCount > 0 ? this.bits.subarray(0, (n + 7) >> 3) : null;
+  }
+}
+
+/**
+ * A Utf8 column filled as values arrive, so no string outlives its event: ASCII copied char by char,
+ * anything else (or long) through TextEncoder.
+ */
+class Utf8Builder {
+  length = 0;
+  #bytes = new Uint8Array(16 * 1024);
+  #offsets = new Int32Array(1024);
+  #at = 0;
+  readonly #validity = new Validity();
+
+  add(v: string | undefined) {
+    const i = this.length++;
+    if (i + 2 > this.#offsets.length) this.#offsets = grown(this.#offsets, i + 2);
+    this.#validity.set(i, v !== undefined);
+    if (v !== undefined) {
+      const n = v.length;
+      if (this.#at + n * 3 > this.#bytes.length) this.#bytes = grown(this.#bytes, this.#at + n * 3);
+      const bytes = this.#bytes;
+      const at = this.#at;
+      let j = 0;
+      if (n < 64) {
+        for (; j < n; j++) {
+          const c = v.charCodeAt(j);
+          if (c >= 0x80) break;
+          bytes[at + j] = c;
+        }
+      }
+      this.#at += j === n ? n : encoder.encodeInto(v, bytes.subarray(at)).written;
+    }
+    this.#offsets[i + 1] = this.#at;
+  }
+
+  finish(): Vector<Utf8> {
+    const n = this.length;
+    return makeVector(
+      makeData({
+        type: new Utf8(),
+        length: n,
+        nullCount: this.#validity.nullCount,
+        nullBitmap: this.#validity.bitmap(n),
+        valueOffsets: this.#offsets.subarray(0, n + 1),
+        data: this.#bytes.subarray(0, this.#at),
+      }),
+    );
+  }
+}
+
+/** A dictionary-encoded Utf8 column filled as values arrive: one Map lookup per value. */
+class DictionaryBuilder {
+  length = 0;
+  readonly #index = new Map<string, number>();
+  readonly #dict = new Utf8Builder();
+  #codes = new Int32Array(1024);
+  readonly #validity = new Validity();
+
+  add(v: string | undefined) {
+    const i = this.length++;
+    if (i >= this.#codes.length) this.#codes = grown(this.#codes, i + 1);
+    this.#validity.set(i, v !== undefined);
+    if (v === undefined) return;
+    let code = this.#index.get(v);
+    if (code === undefined) {
+      code = this.#dict.length;
+      this.#index.set(v, code);
+      this.#dict.add(v);
+    }
+    this.#codes[i] = code;
+  }
+
+  finish(): Vector<Dictionary<Utf8, Int32>> {
+    const n = this.length;
+    return makeVector(
+      makeData({
+        type: new Dictionary(new Utf8(), new Int32()),
+        length: n,
+        nullCount: this.#validity.nullCount,
+        nullBitmap: this.#validity.bitmap(n),
+        data: this.#codes.subarray(0, n),
+        dictionary: this.#dict.finish(),
+      }),
+    );
+  }
+}
+
+/** A number column (Int32, Float64, or Int64/timestamp from safe integers) filled as values arrive. */
+class NumberBuilder {
+  length = 0;
+  #values = new Float64Array(1024);
+  readonly #validity = new Validity();
+
+  add(v: number | undefined) {
+    const i = this.length++;
+    if (i >= this.#values.length) this.#values = grown(this.#values, i + 1);
+    this.#validity.set(i, v !== undefined);
+    if (v !== undefined) this.#values[i] = v;
+  }
+
+  finish<T extends Int32 | Float64>(type: T): Vector<T> {
+    const n = this.length;
+    const values = this.#values.subarray(0, n);
+    const data = type instanceof Int32 ? Int32Array.from(values) : values;
+    return makeVector(
+      makeData({
+        type,
+        length: n,
+        nullCount: this.#validity.nullCount,
+        nullBitmap: this.#validity.bitmap(n),
+        data,
+      } as never),
+    ) as unknown as Vector<T>;
+  }
+
+  /** Int64 (or, with `scale` 1000 from ms, microsecond timestamps) from safe integers; no nulls. */
+  finishInt64(scale = 1): Vector {
+    return int64Vector(this.#values.subarray(0, this.length), scale);
+  }
+}
+
+const int64Vector = (values: ArrayLike<number>, scale = 1): Vector =>
+  makeVector(
+    makeData({
+      type: scale === 1 ? new Int64() : TS,
+      length: values.length,
+      nullCount: 0,
+      data: int64Data(values, scale),
+    } as never),
+  );
 
 const json = (v: unknown) => (v === undefined ? undefined : JSON.stringify(v));
 
@@ -135,51 +202,81 @@ export interface HistoryArrow {
 }
 
 /**
- * The columns of a micro-batch, filled one accepted event at a time as messages arrive (so the parsed
- * events die young), then turned into Arrow record batches by `toArrow`.
+ * The columns of a micro-batch, filled one accepted event at a time as messages arrive: values go
+ * straight into Arrow buffers (strings as UTF-8 bytes or dictionary codes), so the parsed events and
+ * their strings die young. `toArrow` then wraps the buffers as record batches.
  */
 export class HistoryColumns {
-  readonly seq: number[] = [];
-  readonly tsMs: number[] = [];
-  readonly id: string[] = [];
-  readonly type: string[] = [];
-  readonly profileId: string[] = [];
-  readonly productId: (string | undefined)[] = [];
-  readonly quantity: (number | undefined)[] = [];
-  readonly price: (number | undefined)[] = [];
-  readonly currency: (string | undefined)[] = [];
-  readonly orderId: (string | undefined)[] = [];
-  readonly sessionId: (string | undefined)[] = [];
-  readonly attributes: (string | undefined)[] = [];
-  readonly extra: (string | undefined)[] = [];
-  /** Purchased items: the row of their event and the item. */
-  readonly items: { row: number; item: PurchaseItem }[] = [];
-  /** Rows of profile updates. */
-  readonly updates: number[] = [];
+  readonly #seq = new NumberBuilder();
+  readonly #tsMs = new NumberBuilder();
+  readonly #id = new Utf8Builder();
+  readonly #type = new DictionaryBuilder();
+  readonly #profileId = new DictionaryBuilder();
+  readonly #productId = new DictionaryBuilder();
+  readonly #quantity = new NumberBuilder();
+  readonly #price = new NumberBuilder();
+  readonly #currency = new DictionaryBuilder();
+  readonly #orderId = new DictionaryBuilder();
+  readonly #sessionId = new DictionaryBuilder();
+  readonly #attributes = new Utf8Builder();
+  readonly #extra = new Utf8Builder();
+  /** → purchase_items, one row per purchased item. */
+  readonly #items = {
+    seq: new NumberBuilder(),
+    eventId: new Utf8Builder(),
+    profileId: new DictionaryBuilder(),
+    tsMs: new NumberBuilder(),
+    orderId: new DictionaryBuilder(),
+    productId: new DictionaryBuilder(),
+    quantity: new NumberBuilder(),
+    price: new NumberBuilder(),
+  };
+  /** → _profile_updates. */
+  readonly #updates = {
+    profileId: new Utf8Builder(),
+    tsMs: new NumberBuilder(),
+    attributes: new Utf8Builder(),
+  };
 
   get length() {
-    return this.seq.length;
+    return this.#seq.length;
   }
 
   add(seq: number, decoded: Extract<Decoded, { ok: true }>) {
     const e = decoded.event;
     const f = flatEvent(e);
-    const row = this.seq.length;
-    this.seq.push(seq);
-    this.tsMs.push(decoded.tsMs);
-    this.id.push(e.id);
-    this.type.push(e.type);
-    this.profileId.push(e.profileId);
-    this.productId.push(f.productId);
-    this.quantity.push(f.quantity);
-    this.price.push(e.price);
-    this.currency.push(e.currency);
-    this.orderId.push(f.orderId);
-    this.sessionId.push(e.sessionId);
-    this.attributes.push(json(f.attributes));
-    this.extra.push(json(decoded.extra));
-    if (f.items) for (const item of f.items) this.items.push({ row, item });
-    if (e.type === "profile_update") this.updates.push(row);
+    this.#seq.add(seq);
+    this.#tsMs.add(decoded.tsMs);
+    this.#id.add(e.id);
+    this.#type.add(e.type);
+    this.#profileId.add(e.profileId);
+    this.#productId.add(f.productId);
+    this.#quantity.add(f.quantity);
+    this.#price.add(e.price);
+    this.#currency.add(e.currency);
+    this.#orderId.add(f.orderId);
+    this.#sessionId.add(e.sessionId);
+    const attributes = json(f.attributes);
+    this.#attributes.add(attributes);
+    this.#extra.add(json(decoded.extra));
+    if (f.items) {
+      const items = this.#items;
+      for (const item of f.items) {
+        items.seq.add(seq);
+        items.eventId.add(e.id);
+        items.profileId.add(e.profileId);
+        items.tsMs.add(decoded.tsMs);
+        items.orderId.add(f.orderId);
+        items.productId.add(item.productId);
+        items.quantity.add(item.quantity ?? 1);
+        items.price.add(item.price);
+      }
+    }
+    if (e.type === "profile_update") {
+      this.#updates.profileId.add(e.profileId);
+      this.#updates.tsMs.add(decoded.tsMs);
+      this.#updates.attributes.add(attributes);
+    }
   }
 
   /**
@@ -188,53 +285,45 @@ export class HistoryColumns {
    */
   toArrow(receivedMs: number): HistoryArrow {
     const batch = (columns: Record<string, Vector>) => new Table(columns).batches[0]!;
-    const { items, updates } = this;
+    const items = this.#items;
+    const updates = this.#updates;
     return {
       events: batch({
-        seq: int64Vector(this.seq),
-        id: utf8Vector(this.id),
-        type: dictionaryVector(this.type),
-        profile_id: dictionaryVector(this.profileId),
-        ts: timestampVector(this.tsMs),
-        product_id: dictionaryVector(this.productId),
-        quantity: numberVector(new Int32(), this.quantity),
-        price: numberVector(new Float64(), this.price),
-        currency: dictionaryVector(this.currency),
-        order_id: dictionaryVector(this.orderId),
-        session_id: dictionaryVector(this.sessionId),
-        attributes: utf8Vector(this.attributes),
-        extra: utf8Vector(this.extra),
-        received_at: timestampVector(new Array(this.length).fill(receivedMs)),
+        seq: this.#seq.finishInt64(),
+        id: this.#id.finish(),
+        type: this.#type.finish(),
+        profile_id: this.#profileId.finish(),
+        ts: this.#tsMs.finishInt64(1000),
+        product_id: this.#productId.finish(),
+        quantity: this.#quantity.finish(new Int32()),
+        price: this.#price.finish(new Float64()),
+        currency: this.#currency.finish(),
+        order_id: this.#orderId.finish(),
+        session_id: this.#sessionId.finish(),
+        attributes: this.#attributes.finish(),
+        extra: this.#extra.finish(),
+        received_at: int64Vector(new Float64Array(this.length).fill(receivedMs), 1000),
       }),
       purchaseItems:
-        items.length === 0
+        items.seq.length === 0
           ? undefined
           : batch({
-              seq: int64Vector(items.map((x) => this.seq[x.row]!)),
-              event_id: utf8Vector(items.map((x) => this.id[x.row]!)),
-              profile_id: dictionaryVector(items.map((x) => this.profileId[x.row]!)),
-              ts: timestampVector(items.map((x) => this.tsMs[x.row]!)),
-              order_id: dictionaryVector(items.map((x) => this.orderId[x.row]!)),
-              product_id: dictionaryVector(items.map((x) => x.item.productId)),
-              quantity: numberVector(
-                new Int32(),
-                items.map((x) => x.item.quantity ?? 1),
-              ),
-              price: numberVector(
-                new Float64(),
-                items.map((x) => x.item.price),
-              ),
+              seq: items.seq.finishInt64(),
+              event_id: items.eventId.finish(),
+              profile_id: items.profileId.finish(),
+              ts: items.tsMs.finishInt64(1000),
+              order_id: items.orderId.finish(),
+              product_id: items.productId.finish(),
+              quantity: items.quantity.finish(new Int32()),
+              price: items.price.finish(new Float64()),
             }),
       profileUpdates:
-        updates.length === 0
+        updates.profileId.length === 0
           ? undefined
           : batch({
-              profile_id: utf8Vector(updates.map((i) => this.profileId[i]!)),
-              ts_ms: numberVector(
-                new Float64(),
-                updates.map((i) => this.tsMs[i]!),
-              ),
-              attributes: utf8Vector(updates.map((i) => this.attributes[i]!)),
+              profile_id: updates.profileId.finish(),
+              ts_ms: updates.tsMs.finish(new Float64()),
+              attributes: updates.attributes.finish(),
             }),
     };
   }
