@@ -5,6 +5,7 @@
  * Env: BENCH_DETECT_THREAD=1 runs detection on a worker thread; BENCH_MEM=1 prints memory every second
  * (stderr); BENCH_LOG=debug shows the processors' log (one line per checkpoint).
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { pino } from "pino";
 import { connectNats, consumeStream, loadConfig } from "../ingest/index.ts";
 import { startProcessors } from "../processors/index.ts";
@@ -14,6 +15,28 @@ const end = Number(endArg);
 const config = loadConfig({ NATS_URL: url });
 const nc = await connectNats(config.NATS_URL, `bench-${mode}`);
 const maxRssMiB = () => process.resourceUsage().maxRSS / 1024;
+/** CPU ms per thread of this process (from /proc, Linux only), by thread name: where the time went. */
+const threadCpuMs = (): Record<string, number> => {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ms = (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in clock ticks of 10 ms
+      const key = tid === String(process.pid) ? "main" : name;
+      out[key] = (out[key] ?? 0) + ms;
+    }
+  } catch {
+    // not Linux: no per-thread figures
+  }
+  return out;
+};
+const cpu0 = process.cpuUsage();
+const cpuMs = () => {
+  const c = process.cpuUsage(cpu0);
+  return (c.user + c.system) / 1000;
+};
 
 if (mode === "raw") {
   // The foundation's consume path with no work: callback consume, one ack per 1,000 (AckPolicy.All).
@@ -35,7 +58,14 @@ if (mode === "raw") {
       error: reject,
     });
   });
-  console.log(JSON.stringify({ ms: performance.now() - t0, maxRssMiB: maxRssMiB() }));
+  console.log(
+    JSON.stringify({
+      ms: performance.now() - t0,
+      maxRssMiB: maxRssMiB(),
+      cpuMs: cpuMs(),
+      threads: threadCpuMs(),
+    }),
+  );
 } else {
   let peakOpenCarts = 0;
   let peakOpenSessions = 0;
@@ -67,9 +97,19 @@ if (mode === "raw") {
     }, 20);
   });
   const ms = performance.now() - t0;
+  const cpu = cpuMs();
+  const threads = threadCpuMs();
   await p.stop();
   console.log(
-    JSON.stringify({ ms, maxRssMiB: maxRssMiB(), peakOpenCarts, peakOpenSessions, stats: p.stats() }),
+    JSON.stringify({
+      ms,
+      maxRssMiB: maxRssMiB(),
+      cpuMs: cpu,
+      threads,
+      peakOpenCarts,
+      peakOpenSessions,
+      stats: p.stats(),
+    }),
   );
 }
 await nc.close();

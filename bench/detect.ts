@@ -13,6 +13,7 @@
  *   BENCH_DETECT_THREAD=1 npm run bench:detect # decode → detect on a worker thread (detect-child.ts)
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
@@ -37,6 +38,11 @@ const MIN = 60_000;
 interface RunResult {
   ms: number;
   maxRssMiB: number;
+  /** CPU of the child process (all threads), ms; per thread name ("main", worker and V8 threads). */
+  cpuMs: number;
+  threads: Record<string, number>;
+  /** CPU nats-server spent during the run, ms. */
+  serverCpuMs: number;
   peakOpenCarts?: number;
   peakOpenSessions?: number;
   stats?: {
@@ -47,13 +53,39 @@ interface RunResult {
   };
 }
 
-function run(mode: "raw" | "detect", url: string, end: number): RunResult {
+/** CPU time of a process so far (utime + stime from /proc, Linux), ms; 0 elsewhere. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+function run(mode: "raw" | "detect", url: string, end: number, serverPid: number | undefined): RunResult {
+  const server0 = processCpuMs(serverPid);
   const out = execFileSync(process.execPath, ["--import", "tsx", child, mode, url, String(end)], {
     encoding: "utf8",
     maxBuffer: 1 << 24,
     stdio: ["ignore", "pipe", "inherit"],
   });
-  return JSON.parse(out.trim().split("\n").at(-1)!);
+  const r: RunResult = JSON.parse(out.trim().split("\n").at(-1)!);
+  r.serverCpuMs = processCpuMs(serverPid) - server0;
+  return r;
+}
+
+/** Median CPU µs per event: the child's threads (main, the rest) and nats-server. */
+function cpuPerEvent(runs: RunResult[], events: number) {
+  const us = (f: (r: RunResult) => number) => median(runs.map((r) => (1000 * f(r)) / events));
+  const main = us((r) => r.threads.main ?? 0);
+  return {
+    "process µs/event": us((r) => r.cpuMs),
+    "main thread": main,
+    "other threads": us((r) => r.cpuMs) - main,
+    "nats-server µs/event": us((r) => r.serverCpuMs),
+  };
 }
 
 /** Core publishes (the stream stores them; no PubAck per message), flushed in slices. */
@@ -156,9 +188,9 @@ if (ONLY !== "memory") {
   const det: RunResult[] = [];
   for (let i = 0; i < RUNS; i++) {
     await reset(nc);
-    raw.push(run("raw", nats.url, end));
+    raw.push(run("raw", nats.url, end, nats.process.pid));
     await reset(nc);
-    det.push(run("detect", nats.url, end));
+    det.push(run("detect", nats.url, end, nats.process.pid));
     t0 = performance.now();
   }
   const rawRate = median(raw.map((r) => end / (r.ms / 1000)));
@@ -167,6 +199,11 @@ if (ONLY !== "memory") {
   printTable([
     { measure: "raw consume (callback + ack, no work)", "events/s": rawRate, runs: RUNS },
     { measure: "decode → detect → publish → checkpoint", "events/s": detRate, runs: RUNS },
+  ]);
+  // On a shared 2-core machine rates swing with the neighbours; CPU per event is the steadier measure.
+  printTable([
+    { run: "raw consume", ...cpuPerEvent(raw, end) },
+    { run: "detection", ...cpuPerEvent(det, end) },
   ]);
   printTable([
     { "stage alone (in process, no NATS)": "decode with zod alone", "events/s": stages.zod },
@@ -206,7 +243,7 @@ if (ONLY !== "throughput") {
       yield { event: last, tsMs: 0, arriveMs: 0 };
     })(),
   );
-  const r = run("detect", nats.url, end);
+  const r = run("detect", nats.url, end, nats.process.pid);
   printTable([
     {
       profiles,

@@ -92,26 +92,42 @@ export function detect(
   input: DetectInput,
   opts: DetectOptions,
 ): [DetectState, DetectOutput] {
+  if (input.type === "event") return [state, detectEvent(state, input.event, input.tsMs, opts, input.wallMs)];
   const w = state.watermark;
-  if (input.type === "tick") {
-    observeWallTime(w, input.wallMs, opts.latenessMs);
-  } else {
-    const { event, tsMs } = input;
-    if (!Number.isFinite(tsMs))
-      throw new NudgeError("NUDGE_ERR_INTERNAL", `event ${event.id} has no valid event time`);
-    if (state.seen.ids.has(event.id)) return [state, DUPLICATE];
-    if (tsMs < w.watermarkMs) {
-      return [
-        state,
-        { triggers: NO_TRIGGERS, late: [{ event, tsMs, watermarkMs: w.watermarkMs }], duplicates: 0 },
-      ];
-    }
-    rememberId(state.seen, event.id, tsMs);
-    if (event.type !== "profile_update") state.pending.push(tsMs, pendingTie(event), event);
-    observeEventTime(w, tsMs, opts.latenessMs, input.wallMs);
+  observeWallTime(w, input.wallMs, opts.latenessMs);
+  return [state, outputOf(advance(state, w.watermarkMs, opts))];
+}
+
+/**
+ * `detect` for one event, `detect(state, { type: "event", event, tsMs, wallMs }, opts)[1]` without the
+ * input object and the result pair: what a runtime calls once per message.
+ */
+export function detectEvent(
+  state: DetectState,
+  event: ShopEvent,
+  tsMs: number,
+  opts: DetectOptions,
+  wallMs?: number,
+): DetectOutput {
+  if (!Number.isFinite(tsMs))
+    throw new NudgeError("NUDGE_ERR_INTERNAL", `event ${event.id} has no valid event time`);
+  const w = state.watermark;
+  if (state.seen.ids.has(event.id)) return DUPLICATE;
+  if (tsMs < w.watermarkMs) {
+    return { triggers: NO_TRIGGERS, late: [{ event, tsMs, watermarkMs: w.watermarkMs }], duplicates: 0 };
   }
-  const triggers = advance(state, w.watermarkMs, opts);
-  return [state, triggers.length === 0 ? NOTHING : { triggers, late: NO_LATE, duplicates: 0 }];
+  rememberId(state.seen, event.id, tsMs);
+  if (event.type !== "profile_update") state.pending.push(tsMs, pendingTie(event), event);
+  const before = w.watermarkMs;
+  observeEventTime(w, tsMs, opts.latenessMs, wallMs);
+  // Nothing becomes due unless the watermark moved (or an event went in at or below it: not possible,
+  // an event below it is late) — except what a previous call left due, which advance() never leaves.
+  if (w.watermarkMs === before) return NOTHING;
+  return outputOf(advance(state, w.watermarkMs, opts));
+}
+
+function outputOf(triggers: Trigger[]): DetectOutput {
+  return triggers.length === 0 ? NOTHING : { triggers, late: NO_LATE, duplicates: 0 };
 }
 
 /** Fires everything still pending, as if the watermark reached the end of time (a finished replay). */

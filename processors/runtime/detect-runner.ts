@@ -4,6 +4,7 @@ import {
   type DetectOutput,
   type DetectState,
   detect,
+  detectEvent,
   detectStats,
   initialDetectState,
   mergeDetectSnapshots,
@@ -111,11 +112,7 @@ export class DetectRunner {
       this.#invalid[d.reason] = (this.#invalid[d.reason] ?? 0) + 1;
       return;
     }
-    const [, out] = detect(
-      this.#state,
-      { type: "event", event: d.event, tsMs: d.tsMs, seq, wallMs },
-      this.#opts,
-    );
+    const out = detectEvent(this.#state, d.event, d.tsMs, this.#opts, wallMs);
     if (out.triggers.length > 0) this.#take(out);
     for (const l of out.late) {
       this.#lateCount++;
