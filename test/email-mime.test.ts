@@ -1,6 +1,8 @@
 import { simpleParser } from "mailparser";
+import { encode, wrap } from "nodemailer/lib/base64";
 import { describe, expect, it } from "vitest";
 import {
+  base64Lines,
   buildMime,
   createRenderer,
   listUnsubscribeHeaders,
@@ -61,6 +63,15 @@ describe("MIME bytes written in one pass", () => {
     const streamed = await mimeTree(m, fixed).build();
     expect(oneShot).toBeDefined();
     expect(Buffer.from(oneShot ?? "", "utf8").equals(streamed)).toBe(true);
+  });
+
+  it("base64Lines is nodemailer's wrap(encode(text), 76) for every length around a line and for long texts", () => {
+    const texts = [
+      ...Array.from({ length: 240 }, (_, n) => "é€x".repeat(n).slice(0, n)),
+      "Prix : 1 234,50 €\n".repeat(5_000),
+      "a".repeat(76 * 1024 * 3 + 5),
+    ];
+    for (const t of texts) expect(base64Lines(t)).toBe(wrap(encode(t), 76));
   });
 
   it("an email built by buildMime parses back to its parts and headers", async () => {
