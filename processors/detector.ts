@@ -11,6 +11,7 @@ export {
   restoreDetectState,
   snapshotDetectDelta,
   snapshotDetectState,
+  snapshotDetectStream,
 } from "./detect-snapshot.ts";
 export { type DetectState, type DetectStats, detectStats, initialDetectState } from "./detect-state.ts";
 

@@ -3,7 +3,15 @@ import { gunzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { openBucket } from "../ingest/index.ts";
-import { encodeSnapshot, openCheckpoints } from "../processors/index.ts";
+import {
+  detect,
+  encodeSnapshot,
+  initialDetectState,
+  openCheckpoints,
+  snapshotDetectState,
+  snapshotDetectStream,
+} from "../processors/index.ts";
+import { generateLog } from "./helpers/detect-log.ts";
 import { startTestNats } from "./helpers/nats.ts";
 
 const decode = (gz: Buffer) => JSON.parse(gunzipSync(gz).toString("utf8"));
@@ -23,6 +31,31 @@ describe("checkpoint encoding", () => {
       none: undefined,
     };
     expect(decode(encodeSnapshot(big))).toEqual(JSON.parse(JSON.stringify(big)));
+  });
+
+  it("writes a generator as the array of its entries (empty, one slice, several)", () => {
+    for (const n of [0, 1, 20_000, 45_001]) {
+      const entries = function* () {
+        for (let i = 0; i < n; i++) yield [`p${i}`, { n: i }];
+      };
+      expect(decode(encodeSnapshot({ v: 1, profiles: entries(), seen: [] }))).toEqual({
+        v: 1,
+        profiles: Array.from(entries()),
+        seen: [],
+      });
+    }
+  });
+
+  it("encodes a detector state streamed (snapshotDetectStream) as its snapshot", () => {
+    const MIN = 60_000;
+    const log = generateLog({ seed: 7, events: 30_000, profiles: 3_000, startMs: 0, spanMs: 600 * MIN });
+    const opts = { abandonAfterMs: 120 * MIN, sessionGapMs: 30 * MIN, minViews: 2, latenessMs: 5 * MIN };
+    const state = initialDetectState();
+    for (const l of log) detect(state, { type: "event", event: l.event, tsMs: l.tsMs }, opts);
+    expect(state.profiles.size).toBeGreaterThan(1_000);
+    expect(decode(encodeSnapshot(snapshotDetectStream(state)))).toEqual(
+      JSON.parse(JSON.stringify(snapshotDetectState(state))),
+    );
   });
 });
 

@@ -10,7 +10,7 @@ import {
   mergeDetectSnapshots,
   restoreDetectState,
   snapshotDetectDelta,
-  snapshotDetectState,
+  snapshotDetectStream,
 } from "../detector.ts";
 import type { TriggerKind } from "../trigger.ts";
 import { encodeSnapshot } from "./snapshot-codec.ts";
@@ -154,7 +154,7 @@ export class DetectRunner {
       this.#deltaBytes += stateGz.byteLength;
       this.#deltas++;
     } else {
-      stateGz = encodeSnapshot(snapshotDetectState(this.#state));
+      stateGz = encodeSnapshot(snapshotDetectStream(this.#state));
       this.#state.changed.clear();
       this.#baseBytes = stateGz.byteLength;
       this.#deltaBytes = 0;

@@ -2,11 +2,25 @@ import { gzipSync } from "node:zlib";
 
 const SLICE = 20_000;
 
+/** A top-level value given as an iterable that is not an array (nor a string, a Map or a Set): a generator. */
+function isLazyArray(value: unknown): value is Iterable<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    Symbol.iterator in value &&
+    !Array.isArray(value) &&
+    !(value instanceof Map) &&
+    !(value instanceof Set)
+  );
+}
+
 /**
  * `JSON.stringify(snapshot)`, gzipped, without ever holding the whole JSON text: top-level arrays
  * (profiles, pending events, seen ids) are written in slices of 20,000 entries, each slice compressed
  * at once as its own gzip member (concatenated members are one valid gzip stream; gunzip reads them
  * all). For a state of 600k profiles the text is ~110 MB; this keeps ~1 MB of it alive at a time.
+ * A top-level value may also be a generator (see `snapshotDetectStream`): it is written as an array
+ * without ever being one, so a state's million entries never exist as one array of tuples.
  * Synchronous on purpose: the checkpoint must be the state at this instant, before the next event.
  *
  * @example const gz = encodeSnapshot(snapshotDetectState(state)); // JSON.parse(gunzipSync(gz)) deep-equals it
@@ -37,6 +51,23 @@ export function encodeSnapshot(snapshot: unknown): Buffer {
           // JSON.stringify turns undefined entries into null, as it would for the whole array.
           emit((i > 0 ? "," : "") + JSON.stringify(value.slice(i, i + SLICE)).slice(1, -1));
         }
+        emit("]");
+      } else if (isLazyArray(value)) {
+        // Entries made on the fly (a generator): written as an array, SLICE entries alive at a time.
+        emit("[");
+        let slice: unknown[] = [];
+        let written = false;
+        const write = () => {
+          if (slice.length === 0) return;
+          emit((written ? "," : "") + JSON.stringify(slice).slice(1, -1));
+          written = true;
+          slice = [];
+        };
+        for (const entry of value) {
+          slice.push(entry);
+          if (slice.length >= SLICE) write();
+        }
+        write();
         emit("]");
       } else {
         emit(JSON.stringify(value) ?? "null");
