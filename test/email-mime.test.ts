@@ -11,7 +11,9 @@ import {
   mimeTree,
   type OutgoingEmail,
   sampleContext,
+  smtpMailer,
 } from "../sinks/index.ts";
+import { startTestSmtp } from "./helpers/smtp.ts";
 import { cartContext } from "./render-fixture.ts";
 
 const renderer = createRenderer();
@@ -84,6 +86,29 @@ describe("MIME bytes written in one pass", () => {
     expect(parsed.headers.get("x-nudge-send-id")).toBe(key);
     const lines = parsed.headerLines.map((h) => h.line);
     expect(lines).toContain("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
+  });
+
+  it("smtpMailer hands the built bytes to nodemailer's pool: envelope, dot-stuffed lines and every part arrive intact", async () => {
+    await using smtp = await startTestSmtp();
+    const mailer = smtpMailer(smtp.url, { maxConnections: 2 });
+    try {
+      const dotted = mail({ subject: "Dots", html: "<p>.</p>", text: ".\n..\n.end\n" }, { headers: {} });
+      const cart = mail(renderer.render("cart-reminder", cartContext()), { to: "Ana@Example.com" });
+      const outcomes = await Promise.all([mailer.send(dotted), mailer.send(cart)]);
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
+      await smtp.waitFor(2);
+      const got = new Map(smtp.messages.map((m) => [m.header("Subject"), m]));
+      const d = got.get("Dots");
+      expect(d?.from).toBe("shop@example.com");
+      expect(d?.to).toEqual(["ana@example.com"]);
+      expect((await d?.parse())?.text).toBe(".\n..\n.end\n");
+      const c = await got.get(cart.subject)?.parse();
+      expect(c?.html).toBe(cart.html);
+      expect(c?.text).toBe(cart.text);
+      expect(c?.messageId).toBe(cart.messageId);
+    } finally {
+      await mailer.close();
+    }
   });
 
   it("hands anything it does not cover back to build()", async () => {
