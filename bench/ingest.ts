@@ -11,6 +11,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import {
   commitHistoryBatch,
   connectNats,
+  DUCKDB_ROW_GROUP,
   eventMessage,
   openDb,
   type PreparedBatch,
@@ -120,7 +121,7 @@ async function appendOnly(n: number): Promise<{ prepare: number; append: number 
   const seen = new RecentIds(2_000_000);
   const batches: PreparedBatch[] = [];
   let prepMs = 0;
-  const size = arg("batch", 50_000);
+  const size = arg("batch", DUCKDB_ROW_GROUP); // the writer's batch under load
   for (let from = 0; from < n; from += size) {
     const msgs = [];
     for (let i = from; i < Math.min(n, from + size); i++) {
@@ -158,7 +159,7 @@ for (let run = 0; run < RUNS; run++) {
     nc,
     db,
     durable: `history-bench-${run}`,
-    maxInFlight: arg("inflight", 100_000),
+    ...(process.argv.includes("--inflight") ? { maxInFlight: arg("inflight", 0) } : {}),
   });
   await history.caughtUp(N);
   const secs = (performance.now() - t0) / 1000;

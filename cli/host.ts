@@ -5,6 +5,7 @@ import {
   type Config,
   connectNats,
   type Db,
+  DUCKDB_ROW_GROUP,
   type EmbeddedNats,
   type HistoryWriter,
   NudgeError,
@@ -118,7 +119,8 @@ export async function startHost(
     host.history = await startHistory({
       nc,
       db,
-      maxInFlight: config.MAX_IN_FLIGHT,
+      // Room for batches of whole DuckDB row groups under load (see DUCKDB_ROW_GROUP).
+      maxInFlight: Math.max(config.MAX_IN_FLIGHT, 4 * DUCKDB_ROW_GROUP),
       onError: (err) => logger.error({ err }, "history writer stopped"),
     });
     stoppers.push(() => host.history?.stop());

@@ -69,16 +69,27 @@ export class BatchPacker {
     this.#subjects.push(m.subject);
   }
 
-  /** The packed batch (its buffers may be transferred), and an empty packer again. */
-  take(): PackedBatch {
-    const n = this.#subjects.length;
+  /**
+   * The first `n` messages (default: all) as a packed batch whose buffers may be transferred; the
+   * rest stay, in order, for the next batch.
+   */
+  take(n = this.length): PackedBatch {
+    const len = this.length;
+    const end = this.#offsets[n]!;
     const batch = {
       seqs: this.#seqs.slice(0, n),
-      subjects: this.#subjects.join("\n"),
-      bytes: this.#bytes.slice(0, this.#offsets[n]),
+      subjects: this.#subjects.slice(0, n).join("\n"),
+      bytes: this.#bytes.slice(0, end),
       offsets: this.#offsets.slice(0, n + 1),
     };
-    this.#subjects = [];
+    if (n === len) {
+      this.#subjects = [];
+    } else {
+      this.#subjects = this.#subjects.slice(n);
+      this.#seqs.copyWithin(0, n, len);
+      this.#bytes.copyWithin(0, end, this.#offsets[len]);
+      for (let i = n; i <= len; i++) this.#offsets[i - n] = this.#offsets[i]! - end;
+    }
     this.#offsets[0] = 0;
     return batch;
   }

@@ -29,6 +29,15 @@ const [UPSERT_PROFILES, UPSERT_OFFSET] = STATEMENTS as [string, string];
 export const STAGING_SQL =
   "CREATE TEMP TABLE IF NOT EXISTS _profile_updates (profile_id VARCHAR, ts_ms DOUBLE, attributes VARCHAR)";
 
+/**
+ * DuckDB's row group (its default `row_group_size`). A transaction that appends whole row groups has
+ * them compressed and written straight to the database file ("optimistic writes"): no WAL copy and
+ * no later checkpoint rewrite. Measured (valgrind instruction counts, 500k events, one DuckDB thread):
+ * commits of 122,880 rows cost 15.4k instructions per row including the final checkpoint, commits of
+ * 50,000 rows 20.6k, of 125,000 or 250,000 rows (whole groups plus a tail) 24.6k and 22.4k.
+ */
+export const DUCKDB_ROW_GROUP = 122_880;
+
 export interface HistoryStats {
   accepted: number;
   duplicates: number;
@@ -113,11 +122,16 @@ export interface HistoryWriter {
 export interface HistoryDeps {
   nc: NatsConnection;
   db: Db;
-  /** Un-acked messages at most (default 100,000). */
+  /** Un-acked messages at most (default 4 × 122,880 = 491,520: room for a batch of whole row groups
+   * committing, one decoding and one gathering). */
   maxInFlight?: number;
-  /** Largest batch gathered while the writer is idle (default: half of maxInFlight); a batch gathered
-   * during a commit takes whatever arrived meanwhile, at most maxInFlight. */
+  /** Largest batch gathered while the writer is idle (default: one DuckDB row group, or half of
+   * maxInFlight when smaller). A batch gathered during a commit takes what arrived meanwhile: whole
+   * row groups when that is at least one (the rest waits for the next batch), else all of it. */
   batchSize?: number;
+  /** Rows per DuckDB row group (default DUCKDB_ROW_GROUP; smaller in tests, to exercise whole-group
+   * batches with little data). */
+  rowGroup?: number;
   /** How long the first message of a batch waits for company while the writer is idle (default 100 ms). */
   batchDelayMs?: number;
   durable?: string;
@@ -139,8 +153,9 @@ export interface HistoryDeps {
  */
 export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
   const consumer = deps.durable ?? "history";
-  const maxInFlight = deps.maxInFlight ?? 100_000;
-  const maxBatch = deps.batchSize ?? Math.max(1, Math.floor(maxInFlight / 2));
+  const rowGroup = deps.rowGroup ?? DUCKDB_ROW_GROUP;
+  const maxInFlight = deps.maxInFlight ?? 4 * rowGroup;
+  const maxBatch = deps.batchSize ?? Math.max(1, Math.min(rowGroup, Math.floor(maxInFlight / 2)));
   const delayMs = deps.batchDelayMs ?? 100;
   // The decode thread boots (loading its modules takes a while) while the history is read.
   const decoder = startDecodeThread(deps.dedupeCapacity ?? 1_000_000);
@@ -163,9 +178,11 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
   const now = deps.now ?? Date.now;
   let failed: unknown;
 
-  // Messages are packed as they arrive; only the last one is kept (its ack acks the batch).
+  // Messages are packed as they arrive; only the last one, and the last of each whole row group, are
+  // kept (acking one acks its batch).
   const gathering = new BatchPacker();
   let lastGathered: StreamMsg | undefined;
+  const rowGroupEnds: StreamMsg[] = [];
   let decoding = false;
   let ready: { last: StreamMsg; decoded: DecodedBatch } | undefined;
   let committing = false;
@@ -197,8 +214,10 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
       if (timer) clearTimeout(timer);
       timer = undefined;
       due = false;
-      const last = lastGathered!;
-      const packed = gathering.take();
+      const groups = Math.floor(gathering.length / rowGroup);
+      const last = groups > 0 ? rowGroupEnds[groups - 1]! : lastGathered!;
+      const packed = gathering.take(groups > 0 ? groups * rowGroup : gathering.length);
+      rowGroupEnds.length = 0;
       decoding = true;
       decoder
         .decode(packed, now())
@@ -241,6 +260,7 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
     next: (m) => {
       gathering.add(m);
       lastGathered = m;
+      if (gathering.length % rowGroup === 0) rowGroupEnds.push(m);
       if (gathering.length === 1 || gathering.length >= maxBatch) pump();
     },
     error: fail,

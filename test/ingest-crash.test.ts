@@ -65,5 +65,5 @@ describe("history survives SIGKILL", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // five worker processes, each loading tsx and DuckDB
 });

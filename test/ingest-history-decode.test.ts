@@ -1,7 +1,7 @@
 import type { RecordBatch } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBatch, decodedArrow, packBatch } from "../ingest/history-decode.ts";
+import { BatchPacker, decodeBatch, decodedArrow, packBatch } from "../ingest/history-decode.ts";
 import { type Decoded, decodeEvent, eventSubject, flatEvent, RecentIds } from "../ingest/index.ts";
 import { valid } from "./helpers/event-arbitraries.ts";
 
@@ -148,5 +148,38 @@ describe("decodeBatch", () => {
     const batch = () => packBatch([bytesOf({ subject: subjectOf(e), body: JSON.stringify(e) }, 0)]);
     expect(decodeBatch(batch(), seen, 0).accepted).toBe(1);
     expect(decodeBatch(batch(), seen, 0)).toMatchObject({ accepted: 0, duplicates: 1, events: undefined });
+  });
+});
+
+describe("BatchPacker", () => {
+  it("hands out the messages in order, whole, however the batches are cut", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string({ maxLength: 40 }), fc.constant("x".repeat(300_000))), {
+          maxLength: 200,
+        }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (bodies, cuts) => {
+          const packer = new BatchPacker();
+          const out: { seq: number; subject: string; body: string }[] = [];
+          const drain = (n: number) => {
+            const b = packer.take(n);
+            const subjects = n === 0 ? [] : b.subjects.split("\n");
+            for (let i = 0; i < n; i++) {
+              const body = new TextDecoder().decode(b.bytes.subarray(b.offsets[i], b.offsets[i + 1]));
+              out.push({ seq: b.seqs[i]!, subject: subjects[i]!, body });
+            }
+          };
+          bodies.forEach((body, i) => {
+            packer.add({ seq: i + 1, subject: `events.x.p${i}`, data: encoder.encode(body) });
+            const cut = cuts[i % Math.max(1, cuts.length)] ?? 0;
+            if (cut % 3 === 0) drain(Math.min(packer.length, cut % 7));
+          });
+          drain(packer.length);
+          expect(out).toEqual(bodies.map((body, i) => ({ seq: i + 1, subject: `events.x.p${i}`, body })));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -5,7 +5,8 @@ import { connectNats, openDb, startHistory } from "../../ingest/index.ts";
 const [url, path, until] = process.argv.slice(2);
 const nc = await connectNats(url!, "history-worker");
 const db = await openDb(path!);
-const history = await startHistory({ nc, db, batchDelayMs: 10, batchSize: 500, maxInFlight: 2_000 });
+// Row groups of 700: batches gathered during a commit are cut at whole groups, the rest carried over.
+const history = await startHistory({ nc, db, batchDelayMs: 10, batchSize: 500, maxInFlight: 2_000, rowGroup: 700 });
 const timer = setInterval(() => process.stdout.write(`seq ${history.stats().lastSeq}\n`), 20);
 await history.caughtUp(Number(until));
 clearInterval(timer);
