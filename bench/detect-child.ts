@@ -33,6 +33,13 @@ const threadCpuMs = (): Record<string, number> => {
   return out;
 };
 const cpu0 = process.cpuUsage();
+const threads0 = threadCpuMs();
+/** CPU per thread since the start of the measure (the same instant as `cpu0`). */
+const threadCpuSince = (): Record<string, number> => {
+  const now = threadCpuMs();
+  for (const k of Object.keys(now)) now[k] = (now[k] ?? 0) - (threads0[k] ?? 0);
+  return now;
+};
 const cpuMs = () => {
   const c = process.cpuUsage(cpu0);
   return (c.user + c.system) / 1000;
@@ -63,7 +70,7 @@ if (mode === "raw") {
       ms: performance.now() - t0,
       maxRssMiB: maxRssMiB(),
       cpuMs: cpuMs(),
-      threads: threadCpuMs(),
+      threads: threadCpuSince(),
     }),
   );
 } else {
@@ -98,7 +105,7 @@ if (mode === "raw") {
   });
   const ms = performance.now() - t0;
   const cpu = cpuMs();
-  const threads = threadCpuMs();
+  const threads = threadCpuSince();
   await p.stop();
   console.log(
     JSON.stringify({
