@@ -6,11 +6,13 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { messageOf } from "./errors.ts";
+import { HistoryColumns } from "./history-columns.ts";
 import { decodeBatch, type PackedBatch } from "./history-decode.ts";
 import { RecentIds } from "./recent-ids.ts";
 
 const { capacity } = workerData as { capacity: number };
 const seen = new RecentIds(capacity);
+const columns = new HistoryColumns();
 
 type Request = { seed: string[] } | { batch: PackedBatch; receivedMs: number };
 
@@ -21,7 +23,7 @@ parentPort!.on("message", (m: Request) => {
   }
   const { batch, receivedMs } = m;
   try {
-    const decoded = decodeBatch(batch, seen, receivedMs);
+    const decoded = decodeBatch(batch, seen, receivedMs, columns);
     const buffers = [decoded.events, decoded.purchaseItems, decoded.profileUpdates].flatMap((b) =>
       b ? [b.buffer as ArrayBuffer] : [],
     );

@@ -2,7 +2,14 @@ import type { RecordBatch } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BatchPacker, decodeBatch, decodedArrow, packBatch } from "../ingest/history-decode.ts";
-import { type Decoded, decodeEvent, eventSubject, flatEvent, RecentIds } from "../ingest/index.ts";
+import {
+  type Decoded,
+  decodeEvent,
+  eventSubject,
+  flatEvent,
+  HistoryColumns,
+  RecentIds,
+} from "../ingest/index.ts";
 import { valid } from "./helpers/event-arbitraries.ts";
 
 const encoder = new TextEncoder();
@@ -65,11 +72,13 @@ const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 const orNull = <T>(v: T | undefined) => (v === undefined ? null : v);
 
 describe("decodeBatch", () => {
+  const shared = new HistoryColumns();
   it("gives the rows, refusals and duplicates that decoding each message alone gives", () => {
     fc.assert(
       fc.property(fc.array(message, { minLength: 1, maxLength: 60 }), (messages) => {
         const msgs = messages.map(bytesOf);
-        const decoded = decodeBatch(packBatch(msgs), new RecentIds(1_000), 1_795_000_000_123);
+        // One HistoryColumns for every run, as the decode thread keeps one: nothing may leak between batches.
+        const decoded = decodeBatch(packBatch(msgs), new RecentIds(1_000), 1_795_000_000_123, shared);
         // The reference: each message decoded alone, repeated ids dropped with a plain Set.
         const seen = new Set<string>();
         const accepted: { seq: number; d: Extract<Decoded, { ok: true }> }[] = [];

@@ -6,7 +6,14 @@ const [url, path, until] = process.argv.slice(2);
 const nc = await connectNats(url!, "history-worker");
 const db = await openDb(path!);
 // Row groups of 700: batches gathered during a commit are cut at whole groups, the rest carried over.
-const history = await startHistory({ nc, db, batchDelayMs: 10, batchSize: 500, maxInFlight: 2_000, rowGroup: 700 });
+const history = await startHistory({
+  nc,
+  db,
+  batchDelayMs: 10,
+  batchSize: 500,
+  maxInFlight: 2_000,
+  rowGroup: 700,
+});
 const timer = setInterval(() => process.stdout.write(`seq ${history.stats().lastSeq}\n`), 20);
 await history.caughtUp(Number(until));
 clearInterval(timer);
