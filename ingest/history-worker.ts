@@ -1,6 +1,7 @@
 /**
- * The history writer's decode thread: `{ batch, receivedMs }` in (a PackedBatch), `{ decoded }` out
- * (a DecodedBatch, its Arrow IPC buffers transferred), or `{ error }`. It owns the set of recent ids,
+ * The history writer's decode thread: `{ batch, receivedMs }` in (a PackedBatch), `{ decoded, recycled }`
+ * out (a DecodedBatch, its Arrow IPC buffers transferred, and the batch's buffers given back), or
+ * `{ error }`. It owns the set of recent ids,
  * seeded from the history at start (`{ seed }`, before any batch), so a repeated id is dropped exactly
  * as in one thread.
  */
@@ -27,7 +28,10 @@ parentPort!.on("message", (m: Request) => {
     const buffers = [decoded.events, decoded.purchaseItems, decoded.profileUpdates].flatMap((b) =>
       b ? [b.buffer as ArrayBuffer] : [],
     );
-    parentPort!.postMessage({ decoded }, buffers);
+    // The batch's own buffers go back too, for the packer to fill again (no fresh memory per batch).
+    const recycled = { seqs: batch.seqs, offsets: batch.offsets, bytes: batch.bytes };
+    const back = [batch.seqs.buffer, batch.offsets.buffer, batch.bytes.buffer] as ArrayBuffer[];
+    parentPort!.postMessage({ decoded, recycled }, [...buffers, ...back]);
   } catch (err) {
     parentPort!.postMessage({ error: messageOf(err) });
   }

@@ -158,7 +158,9 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
   const maxBatch = deps.batchSize ?? Math.max(1, Math.min(rowGroup, Math.floor(maxInFlight / 2)));
   const delayMs = deps.batchDelayMs ?? 100;
   // The decode thread boots (loading its modules takes a while) while the history is read.
-  const decoder = startDecodeThread(deps.dedupeCapacity ?? 1_000_000);
+  const decoder = startDecodeThread(deps.dedupeCapacity ?? 1_000_000, (buffers) =>
+    gathering.recycle(buffers),
+  );
   const conn = await deps.db.instance.connect();
   await conn.run(STAGING_SQL);
   const recent = await conn.runAndReadAll("SELECT id FROM events ORDER BY seq DESC LIMIT $n", {
@@ -286,7 +288,10 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
 }
 
 /** The decode thread: its own set of recent ids (seeded from the history), one batch at a time. */
-function startDecodeThread(capacity: number) {
+function startDecodeThread(
+  capacity: number,
+  recycle: (buffers: Pick<PackedBatch, "seqs" | "offsets" | "bytes">) => void,
+) {
   const worker = new Worker(new URL("./history-worker.mjs", import.meta.url), { workerData: { capacity } });
   let pending: { resolve: (d: DecodedBatch) => void; reject: (e: unknown) => void } | undefined;
   let dead: unknown;
@@ -295,9 +300,10 @@ function startDecodeThread(capacity: number) {
     pending?.reject(err);
     pending = undefined;
   };
-  worker.on("message", (m: { decoded?: DecodedBatch; error?: string }) => {
+  worker.on("message", (m: { decoded?: DecodedBatch; recycled?: PackedBatch; error?: string }) => {
     const p = pending;
     pending = undefined;
+    if (m.recycled) recycle(m.recycled);
     if (m.decoded) p?.resolve(m.decoded);
     else p?.reject(new Error(`history decode thread: ${m.error}`));
   });
