@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { messageOf } from "./errors.ts";
 import { extraFields, profileToken, ShopEvent } from "./event.ts";
-import { MAX_EVENT_BYTES } from "./nats.ts";
+import { MAX_EVENT_BYTES } from "./limits.ts";
 
 /** Why an event was refused; also the last token of its dead-letter subject `dlq.events.<reason>`. */
 export type RejectReason = "oversize" | "json" | "schema" | "subject" | "late";

@@ -3,7 +3,7 @@ import { Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { decodeEvent, decodeEventText, type RejectReason } from "./decode.ts";
 import type { HistoryArrow } from "./history-columns.ts";
 import { HistoryColumns } from "./history-columns.ts";
-import { MAX_EVENT_BYTES } from "./nats.ts";
+import { MAX_EVENT_BYTES } from "./limits.ts";
 import type { RecentIds } from "./recent-ids.ts";
 
 /** A micro-batch of raw messages packed into three transferable buffers and one string. */

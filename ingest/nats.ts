@@ -57,8 +57,7 @@ export const BUCKETS = {
 } as const;
 export type BucketName = keyof typeof BUCKETS;
 
-/** Largest accepted event body, in bytes; bigger ones go to dlq.events.oversize. */
-export const MAX_EVENT_BYTES = 64 * 1024;
+export { MAX_EVENT_BYTES } from "./limits.ts";
 
 /**
  * Connects with the options measured fastest (FACTS.md: `noAsyncTraces`), failing with a clear code.
