@@ -1,8 +1,10 @@
 // npm run bench:ingest [-- --events 1000000 --runs 3]
 // Publishes N events to a fresh embedded nats-server, then measures in the same run:
 //   raw:  JetStream pull consume (callback) + ack per batch, no processing — the limit;
-//   e2e:  the history writer (decode + validate + dedupe + Arrow batch + DuckDB append + offset commit + ack);
-//   append: DuckDB append alone (Arrow batch → staging → events), rows/s.
+//   e2e:  the history writer (decode + validate + dedupe + Arrow batch + DuckDB append + offset commit + ack),
+//         from the moment startHistory returns (its decode thread up), and also counting that start;
+//   append: DuckDB append alone (Arrow batches of one row group → events, commits + final CHECKPOINT), rows/s;
+//   CPU µs per event by thread and for nats-server, for raw and e2e (steadier than rates on a shared machine).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -148,27 +150,35 @@ const e2eCpu: (readonly (readonly [string, number])[])[] = [];
 const appendAlone: number[] = [];
 const prepareAlone: number[] = [];
 const e2e: number[] = [];
+/** End to end counted from before startHistory (the decode thread's start included), and that start. */
+const e2eWithStart: number[] = [];
+const starts: number[] = [];
 const append: number[] = [];
 for (let run = 0; run < RUNS; run++) {
   raw.push(await rawConsume(nc, N));
   const db = await openDb(join(dir, `h${run}.duckdb`));
   t0 = performance.now();
-  const threads0 = threadCpu();
-  const nats0 = cpuSeconds(server.process.pid);
   const history = await startHistory({
     nc,
     db,
     durable: `history-bench-${run}`,
     ...(process.argv.includes("--inflight") ? { maxInFlight: arg("inflight", 0) } : {}),
   });
+  // startHistory returns once the decode thread is up (it loads its modules, ~1 s) and before the
+  // consumer pulls anything: from here on is the writer's throughput.
+  const started = performance.now();
+  starts.push((started - t0) / 1000);
+  const threads0 = threadCpu();
+  const nats0 = cpuSeconds(server.process.pid);
   await history.caughtUp(N);
-  const secs = (performance.now() - t0) / 1000;
+  const done = performance.now();
   e2eCpu.push([
     ...cpuPerItem(threads0, threadCpu(), N),
     ["nats-server", ((cpuSeconds(server.process.pid) - nats0) * 1e6) / N],
   ]);
   const st = history.stats();
-  e2e.push(N / secs);
+  e2e.push(N / ((done - started) / 1000));
+  e2eWithStart.push(N / ((done - t0) / 1000));
   const alone = await appendOnly(Math.min(N, 500_000));
   appendAlone.push(alone.append);
   prepareAlone.push(alone.prepare);
@@ -176,14 +186,19 @@ for (let run = 0; run < RUNS; run++) {
   await history.stop();
   db.close();
   console.log(
-    `run ${run + 1}: raw ${Math.round(raw.at(-1)!)}/s, e2e ${Math.round(e2e.at(-1)!)}/s, batches ${st.batches}`,
+    `run ${run + 1}: raw ${Math.round(raw.at(-1)!)}/s, e2e ${Math.round(e2e.at(-1)!)}/s ` +
+      `(${Math.round(e2eWithStart.at(-1)!)}/s counting the writer's start), batches ${st.batches}`,
   );
 }
 
 printTable([
   { measure: "publish (PubAck awaited, windowed)", "events/s": Math.round(publishRate) },
   { measure: "raw JetStream consume + ack (limit)", "events/s": Math.round(median(raw)) },
-  { measure: "end to end into DuckDB history", "events/s": Math.round(median(e2e)) },
+  { measure: "end to end into DuckDB history (writer started)", "events/s": Math.round(median(e2e)) },
+  {
+    measure: `same, counting the writer's start (${median(starts).toFixed(1)} s)`,
+    "events/s": Math.round(median(e2eWithStart)),
+  },
   { measure: "history write path inside e2e (shares the thread)", "events/s": Math.round(median(append)) },
   { measure: "decode + validate + Arrow batch alone", "events/s": Math.round(median(prepareAlone)) },
   {
@@ -191,7 +206,10 @@ printTable([
     "events/s": Math.round(median(appendAlone)),
   },
 ]);
-console.log(`\nend-to-end / raw consume: ${(median(e2e) / median(raw)).toFixed(2)} (goal ≥ 0.50)`);
+console.log(
+  `\nend-to-end / raw consume: ${(median(e2e) / median(raw)).toFixed(2)} (goal ≥ 0.50); ` +
+    `counting the writer's start: ${(median(e2eWithStart) / median(raw)).toFixed(2)}`,
+);
 console.log(
   `history append rows/s (alone): ${Math.round(median(appendAlone)).toLocaleString()} (goal ≥ 500,000)`,
 );

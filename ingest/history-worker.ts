@@ -2,8 +2,8 @@
  * The history writer's decode thread: `{ batch, receivedMs }` in (a PackedBatch), `{ decoded, recycled }`
  * out (a DecodedBatch, its Arrow IPC buffers transferred, and the batch's buffers given back), or
  * `{ error }`. It owns the set of recent ids,
- * seeded from the history at start (`{ seed }`, before any batch), so a repeated id is dropped exactly
- * as in one thread.
+ * seeded from the history at start (`{ seed }`, answered `{ seeded }`, before any batch), so a
+ * repeated id is dropped exactly as in one thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { messageOf } from "./errors.ts";
@@ -20,6 +20,7 @@ type Request = { seed: string[] } | { batch: PackedBatch; receivedMs: number };
 parentPort!.on("message", (m: Request) => {
   if ("seed" in m) {
     for (const id of m.seed) seen.add(id);
+    parentPort!.postMessage({ seeded: true });
     return;
   }
   const { batch, receivedMs } = m;

@@ -162,11 +162,17 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
     gathering.recycle(buffers),
   );
   const conn = await deps.db.instance.connect();
-  await conn.run(STAGING_SQL);
-  const recent = await conn.runAndReadAll("SELECT id FROM events ORDER BY seq DESC LIMIT $n", {
-    n: deps.dedupeCapacity ?? 1_000_000,
-  });
-  decoder.seed((recent.getColumnsJS()[0] ?? []).map(String).reverse());
+  try {
+    await conn.run(STAGING_SQL);
+    const recent = await conn.runAndReadAll("SELECT id FROM events ORDER BY seq DESC LIMIT $n", {
+      n: deps.dedupeCapacity ?? 1_000_000,
+    });
+    await decoder.seed((recent.getColumnsJS()[0] ?? []).map(String).reverse());
+  } catch (err) {
+    await decoder.close();
+    conn.closeSync();
+    throw err;
+  }
   const stats: HistoryStats = {
     accepted: 0,
     duplicates: 0,
@@ -299,20 +305,34 @@ function startDecodeThread(
     dead ??= err;
     pending?.reject(err);
     pending = undefined;
+    seeded?.reject(err);
   };
-  worker.on("message", (m: { decoded?: DecodedBatch; recycled?: PackedBatch; error?: string }) => {
-    const p = pending;
-    pending = undefined;
-    if (m.recycled) recycle(m.recycled);
-    if (m.decoded) p?.resolve(m.decoded);
-    else p?.reject(new Error(`history decode thread: ${m.error}`));
-  });
+  let seeded: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  worker.on(
+    "message",
+    (m: { decoded?: DecodedBatch; recycled?: PackedBatch; error?: string; seeded?: true }) => {
+      if (m.seeded) {
+        seeded?.resolve();
+        return;
+      }
+      const p = pending;
+      pending = undefined;
+      if (m.recycled) recycle(m.recycled);
+      if (m.decoded) p?.resolve(m.decoded);
+      else p?.reject(new Error(`history decode thread: ${m.error}`));
+    },
+  );
   worker.on("error", failAll);
   worker.on("exit", (code) => failAll(new Error(`history decode thread exited (${code})`)));
   return {
-    /** The ids already in the history, oldest first (before the first batch). */
-    seed(ids: string[]) {
-      worker.postMessage({ seed: ids });
+    /** The ids already in the history, oldest first (before the first batch); resolves once the
+     * thread has loaded and holds them, so no message is pulled before it can be decoded. */
+    seed(ids: string[]): Promise<void> {
+      if (dead) return Promise.reject(dead);
+      return new Promise((resolve, reject) => {
+        seeded = { resolve, reject };
+        worker.postMessage({ seed: ids });
+      });
     },
     decode(batch: PackedBatch, receivedMs: number): Promise<DecodedBatch> {
       if (dead) return Promise.reject(dead); // a thread that died between batches fails the next one
