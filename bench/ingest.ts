@@ -158,6 +158,7 @@ for (let run = 0; run < RUNS; run++) {
   raw.push(await rawConsume(nc, N));
   const db = await openDb(join(dir, `h${run}.duckdb`));
   t0 = performance.now();
+  const threadsBefore = threadCpu(); // the decode thread is the one startHistory adds
   const history = await startHistory({
     nc,
     db,
@@ -173,7 +174,7 @@ for (let run = 0; run < RUNS; run++) {
   await history.caughtUp(N);
   const done = performance.now();
   e2eCpu.push([
-    ...cpuPerItem(threads0, threadCpu(), N),
+    ...cpuPerItem(threads0, threadCpu(), N, threadsBefore),
     ["nats-server", ((cpuSeconds(server.process.pid) - nats0) * 1e6) / N],
   ]);
   const st = history.stats();

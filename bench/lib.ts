@@ -111,10 +111,16 @@ export function threadCpu(): Map<string, number> {
  * thread), "new threads" (started after `before`: worker threads), "other threads" (DuckDB's, libuv's,
  * V8's). A thread that ended before `after` is not counted, so take `after` while workers still run.
  */
-export function cpuPerItem(before: Map<string, number>, after: Map<string, number>, items: number) {
+export function cpuPerItem(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  items: number,
+  /** Threads that count as "other" (default: those in `before`); later ones are "new threads". */
+  old: { has(tid: string): boolean } = before,
+) {
   const groups = new Map<string, number>();
   for (const [tid, s] of after) {
-    const group = tid === String(process.pid) ? "main" : before.has(tid) ? "other threads" : "new threads";
+    const group = tid === String(process.pid) ? "main" : old.has(tid) ? "other threads" : "new threads";
     groups.set(group, (groups.get(group) ?? 0) + ((s - (before.get(tid) ?? 0)) * 1e6) / items);
   }
   return [...groups].sort((a, b) => b[1] - a[1]);
