@@ -9,7 +9,7 @@
  *    server. Prints emails/s, peak RSS, and the ratio to raw.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
@@ -25,23 +25,13 @@ import {
   startEmailSink,
   workerDispatcher,
 } from "../sinks/index.ts";
-import { arg, median, printTable, trackPeakRss } from "./lib.ts";
+import { arg, cpuSeconds, median, printTable, trackPeakRss } from "./lib.ts";
 
 const EMAILS = arg("emails", 100_000);
 const THREADS = arg("threads", 2);
 const RAW = arg("raw", 20_000);
 const CONNECTIONS = arg("connections", 5);
 const PRODUCTS = 2_000;
-
-/** CPU seconds (user + system) a process (or `/proc/self/task/<tid>`) has used so far, from /proc (Linux; 0 elsewhere). */
-function cpuSeconds(pid: number | string | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 /** This process's thread ids. */
 function threadIds(): string[] {
