@@ -5,31 +5,21 @@
  * Env: BENCH_DETECT_THREAD=1 runs detection on a worker thread; BENCH_MEM=1 prints memory every second
  * (stderr); BENCH_LOG=debug shows the processors' log (one line per checkpoint).
  */
-import { readdirSync, readFileSync } from "node:fs";
+
 import { pino } from "pino";
 import { connectNats, consumeStream, loadConfig } from "../ingest/index.ts";
 import { startProcessors } from "../processors/index.ts";
+import { threadCpu } from "./cpu.ts";
 
 const [mode, url, endArg] = process.argv.slice(2);
 const end = Number(endArg);
 const config = loadConfig({ NATS_URL: url });
 const nc = await connectNats(config.NATS_URL, `bench-${mode}`);
 const maxRssMiB = () => process.resourceUsage().maxRSS / 1024;
-/** CPU ms per thread of this process (from /proc, Linux only), by thread name: where the time went. */
+/** CPU ms per thread of this process ("main", the others by thread id; empty where /proc is missing). */
 const threadCpuMs = (): Record<string, number> => {
   const out: Record<string, number> = {};
-  try {
-    for (const tid of readdirSync("/proc/self/task")) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ms = (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in clock ticks of 10 ms
-      const key = tid === String(process.pid) ? "main" : name;
-      out[key] = (out[key] ?? 0) + ms;
-    }
-  } catch {
-    // not Linux: no per-thread figures
-  }
+  for (const [tid, seconds] of threadCpu()) out[tid === String(process.pid) ? "main" : tid] = seconds * 1000;
   return out;
 };
 const cpu0 = process.cpuUsage();

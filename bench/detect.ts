@@ -13,7 +13,6 @@
  *   BENCH_DETECT_THREAD=1 npm run bench:detect # decode → detect on a worker thread (detect-child.ts)
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
@@ -27,7 +26,7 @@ import {
 import { detect, initialDetectState } from "../processors/index.ts";
 import { generateLog, type LoggedEvent, sentinel } from "../test/helpers/detect-log.ts";
 import { logMessage } from "../test/helpers/detect-stream.ts";
-import { arg, median, printTable } from "./lib.ts";
+import { arg, cpuSeconds, median, printTable } from "./lib.ts";
 
 const EVENTS = arg("events", 1_000_000);
 const RUNS = arg("runs", 3);
@@ -38,7 +37,7 @@ const MIN = 60_000;
 interface RunResult {
   ms: number;
   maxRssMiB: number;
-  /** CPU of the child process (all threads), ms; per thread name ("main", worker and V8 threads). */
+  /** CPU of the child process (all threads), ms; per thread ("main", the others by thread id). */
   cpuMs: number;
   threads: Record<string, number>;
   /** CPU nats-server spent during the run, ms. */
@@ -53,16 +52,8 @@ interface RunResult {
   };
 }
 
-/** CPU time of a process so far (utime + stime from /proc, Linux), ms; 0 elsewhere. */
-function processCpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
+/** CPU time of a process so far, ms (0 where /proc is missing). */
+const processCpuMs = (pid: number | undefined) => cpuSeconds(pid) * 1000;
 
 function run(mode: "raw" | "detect", url: string, end: number, serverPid: number | undefined): RunResult {
   const server0 = processCpuMs(serverPid);

@@ -9,7 +9,7 @@
  *    server. Prints emails/s, peak RSS, and the ratio to raw.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTransport } from "nodemailer";
@@ -25,7 +25,7 @@ import {
   startEmailSink,
   workerDispatcher,
 } from "../sinks/index.ts";
-import { arg, cpuSeconds, median, printTable, trackPeakRss } from "./lib.ts";
+import { arg, cpuSeconds, median, printTable, threadCpu, trackPeakRss } from "./lib.ts";
 
 const EMAILS = arg("emails", 100_000);
 const THREADS = arg("threads", 2);
@@ -34,13 +34,7 @@ const CONNECTIONS = arg("connections", 5);
 const PRODUCTS = 2_000;
 
 /** This process's thread ids. */
-function threadIds(): string[] {
-  try {
-    return readdirSync("/proc/self/task");
-  } catch {
-    return [];
-  }
-}
+const threadIds = () => [...threadCpu().keys()];
 
 const threadsCpu = (tids: readonly string[]) =>
   tids.reduce((sum, t) => sum + cpuSeconds(`self/task/${t}`), 0);

@@ -30,7 +30,7 @@ export function decodeEvent(subject: string, data: Uint8Array): Decoded {
   try {
     text = decoder.decode(data);
   } catch (err) {
-    return { ok: false, reason: "json", error: `not UTF-8 JSON: ${messageOf(err)}` };
+    return notJson(err);
   }
   return decodeEventText(subject, text);
 }
@@ -44,10 +44,16 @@ export function decodeEventText(subject: string, text: string): Decoded {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return { ok: false, reason: "json", error: `not UTF-8 JSON: ${messageOf(err)}` };
+    return notJson(err);
   }
   return validateEvent(json, subject);
 }
+
+const notJson = (err: unknown): Decoded => ({
+  ok: false,
+  reason: "json",
+  error: `not UTF-8 JSON: ${messageOf(err)}`,
+});
 
 /**
  * Validates a parsed body; with `subject`, also the subject rule. Used by ingest and `POST /v1/events`.

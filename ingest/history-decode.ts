@@ -89,18 +89,20 @@ export class BatchPacker {
       offsets: this.#offsets.subarray(0, n + 1),
     };
     const rest = len - n;
-    const spare = this.#spare.pop();
     const old = { seqs: this.#seqs, offsets: this.#offsets, bytes: this.#bytes };
-    this.#seqs =
-      spare && spare.seqs.length > rest + 1 ? spare.seqs : new Float64Array(Math.max(1024, old.seqs.length));
-    this.#offsets =
-      spare && spare.offsets.length > rest + 1
-        ? spare.offsets
-        : new Int32Array(Math.max(1025, old.offsets.length));
-    this.#bytes =
-      spare && spare.bytes.length >= bytesEnd - end
-        ? spare.bytes
-        : new Uint8Array(Math.max(256 * 1024, old.bytes.length));
+    // Spare buffers when they hold the rest (they almost always do), else new ones as large as these.
+    const spare = this.#spare.pop();
+    const next =
+      spare && spare.offsets.length > rest + 1 && spare.bytes.length >= bytesEnd - end
+        ? spare
+        : {
+            seqs: new Float64Array(old.seqs.length),
+            offsets: new Int32Array(old.offsets.length),
+            bytes: new Uint8Array(old.bytes.length),
+          };
+    this.#seqs = next.seqs;
+    this.#offsets = next.offsets;
+    this.#bytes = next.bytes;
     this.#subjects = n === len ? [] : this.#subjects.slice(n);
     this.#offsets[0] = 0;
     if (rest > 0) {
