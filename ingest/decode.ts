@@ -36,8 +36,8 @@ export function decodeEvent(subject: string, data: Uint8Array): Decoded {
 }
 
 /**
- * `decodeEvent` for a body already known to be valid UTF-8 and decoded (the history writer decodes a
- * whole batch of ASCII bodies at once); the size limit is the caller's to check.
+ * `decodeEvent` for a body already known to be valid UTF-8 and decoded (the history writer reads
+ * ASCII bodies as latin1, with no decoder call); the size limit is the caller's to check.
  */
 export function decodeEventText(subject: string, text: string): Decoded {
   let json: unknown;
