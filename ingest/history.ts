@@ -264,6 +264,8 @@ export async function startHistory(deps: HistoryDeps): Promise<HistoryWriter> {
     durable: consumer,
     startSeq: stats.lastSeq + 1,
     maxInFlight,
+    // The offset committed with the rows is the position; acks would only cost the server.
+    acks: "none",
   }).subscribe({
     next: (m) => {
       gathering.add(m);
