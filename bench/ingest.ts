@@ -1,6 +1,7 @@
 // npm run bench:ingest [-- --events 1000000 --runs 3]
 // Publishes N events to a fresh embedded nats-server, then measures in the same run:
-//   raw:  JetStream pull consume (callback) + ack per batch, no processing — the limit;
+//   raw:  JetStream pull consume (callback) + ack every 1,000, no processing — the limit; and the same
+//         with AckPolicy.None (the history writer's own consumer kind since its offset lives in DuckDB);
 //   e2e:  the history writer (decode + validate + dedupe + Arrow batch + DuckDB append + offset commit + ack),
 //         from the moment startHistory returns (its decode thread up), and also counting that start;
 //   append: DuckDB append alone (Arrow batches of one row group → events, commits + final CHECKPOINT), rows/s;
@@ -68,14 +69,17 @@ function makeEvent(i: number): ShopEvent {
   }
 }
 
-async function rawConsume(nc: NatsConnection, n: number): Promise<number> {
+/** Raw consume: with `acks`, AckPolicy.All acked every 1,000 (a reader the server tracks); without,
+ * AckPolicy.None (what the history writer now uses: its offset lives in DuckDB). */
+async function rawConsume(nc: NatsConnection, n: number, acks: boolean): Promise<number> {
   const jsm = await jetstreamManager(nc);
   const name = `raw${Math.random().toString(36).slice(2, 8)}`;
-  await jsm.consumers.add("EVENTS", {
-    durable_name: name,
-    ack_policy: AckPolicy.All,
-    max_ack_pending: 20_000,
-  });
+  await jsm.consumers.add(
+    "EVENTS",
+    acks
+      ? { durable_name: name, ack_policy: AckPolicy.All, max_ack_pending: 20_000 }
+      : { durable_name: name, ack_policy: AckPolicy.None },
+  );
   const c = await jetstream(nc).consumers.get("EVENTS", name);
   const t0 = performance.now();
   const cpu0 = [cpuSeconds(`self/task/${process.pid}`), cpuSeconds(server.process.pid)];
@@ -85,13 +89,13 @@ async function rawConsume(nc: NatsConnection, n: number): Promise<number> {
       max_messages: 2_000,
       callback: (m) => {
         count++;
-        if (count % 1_000 === 0 || count === n) m.ack();
+        if (acks && (count % 1_000 === 0 || count === n)) m.ack();
         if (count === n) resolve();
       },
     });
   });
   const secs = (performance.now() - t0) / 1000;
-  rawCpu.push([
+  (acks ? rawCpu : rawNoAckCpu).push([
     ((cpuSeconds(`self/task/${process.pid}`) - cpu0[0]!) * 1e6) / n,
     ((cpuSeconds(server.process.pid) - cpu0[1]!) * 1e6) / n,
   ]);
@@ -144,6 +148,8 @@ async function appendOnly(n: number): Promise<{ prepare: number; append: number 
 }
 
 const raw: number[] = [];
+const rawNoAck: number[] = [];
+const rawNoAckCpu: number[][] = [];
 /** µs of CPU per event: [consuming thread, nats-server] for raw; by thread name (+ nats-server) for e2e. */
 const rawCpu: number[][] = [];
 const e2eCpu: (readonly (readonly [string, number])[])[] = [];
@@ -155,7 +161,8 @@ const e2eWithStart: number[] = [];
 const starts: number[] = [];
 const append: number[] = [];
 for (let run = 0; run < RUNS; run++) {
-  raw.push(await rawConsume(nc, N));
+  raw.push(await rawConsume(nc, N, true));
+  rawNoAck.push(await rawConsume(nc, N, false));
   const db = await openDb(join(dir, `h${run}.duckdb`));
   t0 = performance.now();
   const threadsBefore = threadCpu(); // the decode thread is the one startHistory adds
@@ -187,7 +194,7 @@ for (let run = 0; run < RUNS; run++) {
   await history.stop();
   db.close();
   console.log(
-    `run ${run + 1}: raw ${Math.round(raw.at(-1)!)}/s, e2e ${Math.round(e2e.at(-1)!)}/s ` +
+    `run ${run + 1}: raw ${Math.round(raw.at(-1)!)}/s (no acks ${Math.round(rawNoAck.at(-1)!)}/s), e2e ${Math.round(e2e.at(-1)!)}/s ` +
       `(${Math.round(e2eWithStart.at(-1)!)}/s counting the writer's start), batches ${st.batches}`,
   );
 }
@@ -195,6 +202,7 @@ for (let run = 0; run < RUNS; run++) {
 printTable([
   { measure: "publish (PubAck awaited, windowed)", "events/s": Math.round(publishRate) },
   { measure: "raw JetStream consume + ack (limit)", "events/s": Math.round(median(raw)) },
+  { measure: "raw JetStream consume, AckPolicy.None", "events/s": Math.round(median(rawNoAck)) },
   { measure: "end to end into DuckDB history (writer started)", "events/s": Math.round(median(e2e)) },
   {
     measure: `same, counting the writer's start (${median(starts).toFixed(1)} s)`,
@@ -209,7 +217,8 @@ printTable([
 ]);
 console.log(
   `\nend-to-end / raw consume: ${(median(e2e) / median(raw)).toFixed(2)} (goal ≥ 0.50); ` +
-    `counting the writer's start: ${(median(e2eWithStart) / median(raw)).toFixed(2)}`,
+    `counting the writer's start: ${(median(e2eWithStart) / median(raw)).toFixed(2)}; ` +
+    `to the raw consume without acks: ${(median(e2e) / median(rawNoAck)).toFixed(2)}`,
 );
 console.log(
   `history append rows/s (alone): ${Math.round(median(appendAlone)).toLocaleString()} (goal ≥ 500,000)`,
@@ -218,7 +227,8 @@ const fmtCpu = (xs: readonly (readonly [string, number])[]) =>
   xs.map(([name, us]) => `${name} ${us.toFixed(2)}`).join(", ");
 console.log(
   `CPU µs per event (median run): raw consume (main thread) ${median(rawCpu.map((c) => c[0]!)).toFixed(2)}, ` +
-    `nats-server ${median(rawCpu.map((c) => c[1]!)).toFixed(2)}`,
+    `nats-server ${median(rawCpu.map((c) => c[1]!)).toFixed(2)}; without acks: main thread ` +
+    `${median(rawNoAckCpu.map((c) => c[0]!)).toFixed(2)}, nats-server ${median(rawNoAckCpu.map((c) => c[1]!)).toFixed(2)}`,
 );
 for (const [i, c] of e2eCpu.entries()) {
   const total = c.reduce((sum, [, us]) => sum + us, 0);
