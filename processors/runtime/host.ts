@@ -267,8 +267,9 @@ export async function startProcessors(deps: ProcessorsDeps): Promise<Processors>
       ...(deps.partition ? { filterSubject: partitionFilter(deps.partition.index) } : {}),
       startSeq: stats.lastSeq + 1,
       maxInFlight,
-      // A throttled checkpoint may leave messages un-acked for minutes; a redelivery would only be dropped.
-      ackWaitMs: 15 * 60_000,
+      // The checkpoint's sequence is the position (a restart resumes after it): acks would only cost
+      // the server bookkeeping for every message in flight.
+      acks: "none",
     }).subscribe({ next: onMsg, error: fail }),
   );
   timers.add(interval(config.IDLE_ADVANCE, scheduler).subscribe(tick));
