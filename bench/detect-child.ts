@@ -3,7 +3,7 @@
  *   tsx bench/detect-child.ts raw|detect <natsUrl> <endSeq>
  * Prints one JSON line: { ms, maxRssMiB, peakOpenCarts, peakOpenSessions, stats }.
  * Env: BENCH_DETECT_THREAD=1 runs detection on a worker thread; BENCH_MEM=1 prints memory every second
- * (stderr); BENCH_LOG=debug shows the processors' log (one line per checkpoint).
+ * (stderr; heap used/total); BENCH_LOG=debug shows the processors' log (one line per checkpoint).
  */
 
 import { pino } from "pino";
@@ -78,7 +78,7 @@ if (mode === "raw") {
       const m = process.memoryUsage();
       const s = p.stats();
       console.error(
-        `rss ${(m.rss / 2 ** 20).toFixed(0)} heap ${(m.heapUsed / 2 ** 20).toFixed(0)} ab ${(m.arrayBuffers / 2 ** 20).toFixed(0)} seq ${s.lastSeq} in ${s.eventsIn} carts ${s.openCarts} cp ${JSON.stringify(s.lastCheckpoint)}`,
+        `rss ${(m.rss / 2 ** 20).toFixed(0)} heap ${(m.heapUsed / 2 ** 20).toFixed(0)}/${(m.heapTotal / 2 ** 20).toFixed(0)} ab ${(m.arrayBuffers / 2 ** 20).toFixed(0)} seq ${s.lastSeq} in ${s.eventsIn} carts ${s.openCarts} cp ${JSON.stringify(s.lastCheckpoint)}`,
       );
     }, 1000).unref();
   }

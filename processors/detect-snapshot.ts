@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ShopEvent } from "../ingest/index.ts";
-import { type DetectState, initialDetectState, pendingTie, settleProfile } from "./detect-state.ts";
+import { type DetectState, initialDetectState, pendingTie, setCart, setSession } from "./detect-state.ts";
 import { BUCKET_MS, rememberId } from "./seen-ids.ts";
 
 /** −∞ (nothing seen yet) is stored as null. */
@@ -44,17 +44,16 @@ const fromTime = (t: number): number | null => (t === Number.NEGATIVE_INFINITY ?
 const toTime = (t: number | null): number => t ?? Number.NEGATIVE_INFINITY;
 
 /**
- * The state as JSON-ready data. For speed it SHARES objects with the state (carts, sessions,
- * events): serialize it (JSON.stringify) before the next `detect` call, or structuredClone it.
+ * The state as JSON-ready data. For speed it SHARES objects with the state (pending events, cart
+ * items and viewed products after the first): serialize it (JSON.stringify) before the next `detect`
+ * call, or structuredClone it.
  * `changed` is left alone: a runtime that also writes deltas empties it once this snapshot is saved.
  *
  * @example
  * const json = JSON.stringify(snapshotDetectState(state)); // … later: restoreDetectState(JSON.parse(json))
  */
 export function snapshotDetectState(s: DetectState): DetectSnapshot {
-  const profiles: DetectSnapshot["profiles"] = [];
-  for (const [pid, p] of s.profiles) profiles.push([pid, { cart: p.cart, session: p.session }]);
-  return withProfiles(s, profiles);
+  return withProfiles(s, [...profileEntries(s)]);
 }
 
 /** `snapshotDetectState` with `profiles` as a generator instead of an array: for `encodeSnapshot`. */
@@ -74,8 +73,18 @@ export function snapshotDetectStream(s: DetectState): DetectSnapshotStream {
   return { ...withProfiles(s, []), profiles: profileEntries(s) };
 }
 
+/** Profiles with a cart (and their session, if any), then those with a session alone. */
 function* profileEntries(s: DetectState): Generator<DetectSnapshot["profiles"][number]> {
-  for (const [pid, p] of s.profiles) yield [pid, { cart: p.cart, session: p.session }];
+  for (const pid of s.carts.profileIds()) yield [pid, profileEntry(s, pid)];
+  for (const pid of s.sessions.profileIds()) if (!s.carts.has(pid)) yield [pid, profileEntry(s, pid)];
+}
+
+/** A profile's cart and session as the snapshot's objects (made from the tables: they share nothing mutable but items). */
+function profileEntry(s: DetectState, pid: string): DetectSnapshot["profiles"][number][1] {
+  const cart = s.carts.get(pid);
+  const session = s.sessions.get(pid);
+  if (cart === undefined) return session === undefined ? {} : { session };
+  return session === undefined ? { cart } : { cart, session };
 }
 
 /**
@@ -93,10 +102,7 @@ function* profileEntries(s: DetectState): Generator<DetectSnapshot["profiles"][n
  */
 export function snapshotDetectDelta(s: DetectState): DetectSnapshot {
   const profiles: DetectSnapshot["profiles"] = [];
-  for (const pid of s.changed) {
-    const p = s.profiles.get(pid);
-    profiles.push([pid, p === undefined ? {} : { cart: p.cart, session: p.session }]);
-  }
+  for (const pid of s.changed) profiles.push([pid, profileEntry(s, pid)]);
   s.changed.clear();
   return withProfiles(s, profiles);
 }
@@ -144,10 +150,9 @@ export function restoreDetectState(json: unknown): DetectState {
   for (const { tsMs, event } of snap.pending) s.pending.push(tsMs, pendingTie(event), event);
   for (const [bucket, ids] of snap.seen) for (const id of ids) rememberId(s.seen, id, bucket * BUCKET_MS);
   for (const [pid, { cart, session }] of snap.profiles) {
-    if (session) s.openSessions += 1;
-    if (cart?.windowStartMs === null) s.firedCarts += 1;
-    else if (cart) s.openCarts += 1;
-    settleProfile(s, { profileId: pid, cart, session, cartQueuedMs: null, sessionQueuedMs: null }, false);
+    // a profile listed twice: its last entry stands
+    if (cart !== undefined || s.carts.has(pid)) setCart(s, pid, s.carts.slotOf(pid), cart);
+    if (session !== undefined || s.sessions.has(pid)) setSession(s, pid, s.sessions.slotOf(pid), session);
   }
   return s;
 }

@@ -2,34 +2,32 @@ import { TimeQueue } from "../ingest/generate-heap.ts";
 import type { ShopEvent } from "../ingest/index.ts";
 import type { SessionState } from "./browse.ts";
 import type { CartState } from "./cart.ts";
+import { CartTable, SessionTable } from "./profile-tables.ts";
 import { initialSeenIds, type SeenIds } from "./seen-ids.ts";
 import { initialWatermark, type Watermark } from "./watermark.ts";
 
-/** What detection keeps for one profile: only while a cart or a session exists. */
-export interface ProfileState {
-  profileId: string;
-  cart: CartState | undefined;
-  session: SessionState | undefined;
-  /** Time of this profile's entry in the cart / session timer queue, null when none is queued. */
-  cartQueuedMs: number | null;
-  sessionQueuedMs: number | null;
-}
-
 /**
- * The detector's whole state. It holds Maps and heaps: `detect` mutates it in place (and returns it);
- * `snapshotDetectState` turns it into plain JSON and `restoreDetectState` back.
+ * The detector's whole state. It holds Maps, heaps and columns: `detect` mutates it in place (and
+ * returns it); `snapshotDetectState` turns it into plain JSON and `restoreDetectState` back.
  */
 export interface DetectState {
   watermark: Watermark;
-  profiles: Map<string, ProfileState>;
+  /**
+   * Carts and open sessions by profile (profile-tables.ts). A profile has an entry in a table only
+   * while it has a cart (pending, or fired and younger than cartTtl) or an open session.
+   */
+  carts: CartTable;
+  sessions: SessionTable;
+  /** Profiles with a cart or a session (or both). */
+  profiles: number;
   /** Accepted events ordered by (time, pendingTie), applied once the watermark passes them. */
   pending: TimeQueue<ShopEvent>;
   /**
-   * Profiles keyed by cart / session timer time (lazy: stale entries are skipped). They hold the
-   * profile object itself, sparing a Map lookup per timer; a dropped profile's queued times are reset.
+   * Slots of `carts` / `sessions` by timer time, the profile id as tie (lazy: stale entries are
+   * skipped; see profile-tables.ts). The tables push to them.
    */
-  cartTimers: TimeQueue<ProfileState>;
-  sessionTimers: TimeQueue<ProfileState>;
+  cartTimers: TimeQueue<number>;
+  sessionTimers: TimeQueue<number>;
   seen: SeenIds;
   /**
    * Profiles whose cart or session changed (or went) since snapshotDetectDelta last emptied it:
@@ -51,41 +49,22 @@ export function pendingTie(event: ShopEvent): string {
 }
 
 export function initialDetectState(): DetectState {
+  const cartTimers = new TimeQueue<number>();
+  const sessionTimers = new TimeQueue<number>();
   return {
     watermark: initialWatermark(),
-    profiles: new Map(),
+    carts: new CartTable(cartTimers),
+    sessions: new SessionTable(sessionTimers),
+    profiles: 0,
     pending: new TimeQueue(),
-    cartTimers: new TimeQueue(),
-    sessionTimers: new TimeQueue(),
+    cartTimers,
+    sessionTimers,
     seen: initialSeenIds(),
     changed: new Set(),
     openCarts: 0,
     firedCarts: 0,
     openSessions: 0,
   };
-}
-
-/**
- * Queues the profile's timers that are not queued yet, and drops the profile when it holds nothing
- * (`known`: it is in `state.profiles`). Detection calls it after each change; restore, for each profile.
- */
-export function settleProfile(state: DetectState, p: ProfileState, known: boolean): void {
-  if (p.cart === undefined && p.session === undefined) {
-    if (known) state.profiles.delete(p.profileId);
-    // entries still queued for this object are stale from now on (a new object may take its place)
-    p.cartQueuedMs = null;
-    p.sessionQueuedMs = null;
-    return;
-  }
-  if (!known) state.profiles.set(p.profileId, p);
-  if (p.cart !== undefined && (p.cartQueuedMs === null || p.cart.timerMs < p.cartQueuedMs)) {
-    state.cartTimers.push(p.cart.timerMs, p.profileId, p);
-    p.cartQueuedMs = p.cart.timerMs;
-  }
-  if (p.session !== undefined && (p.sessionQueuedMs === null || p.session.closeMs < p.sessionQueuedMs)) {
-    state.sessionTimers.push(p.session.closeMs, p.profileId, p);
-    p.sessionQueuedMs = p.session.closeMs;
-  }
 }
 
 export interface DetectStats {
@@ -108,8 +87,43 @@ export function detectStats(s: DetectState): DetectStats {
     watermarkMs: s.watermark.watermarkMs,
     maxEventMs: s.watermark.maxEventMs,
     firedCarts: s.firedCarts,
-    profiles: s.profiles.size,
+    profiles: s.profiles,
     pendingEvents: s.pending.size,
     rememberedIds: s.seen.ids.size,
   };
+}
+
+/**
+ * Writes the cart of a profile (`slot`: `state.carts.slotOf(profileId)`), or drops it when
+ * undefined, keeping the counters; queues its timer when needed.
+ */
+export function setCart(
+  state: DetectState,
+  profileId: string,
+  slot: number,
+  cart: CartState | undefined,
+): void {
+  const carts = state.carts;
+  if (slot >= 0) {
+    if (carts.isOpen(slot)) state.openCarts--;
+    else state.firedCarts--;
+  }
+  if (cart !== undefined) {
+    if (cart.windowStartMs !== null) state.openCarts++;
+    else state.firedCarts++;
+  }
+  const d = carts.set(profileId, slot, cart);
+  if (d !== 0 && !state.sessions.has(profileId)) state.profiles += d;
+}
+
+/** `setCart` for the open session of a profile. */
+export function setSession(
+  state: DetectState,
+  profileId: string,
+  slot: number,
+  session: SessionState | undefined,
+): void {
+  state.openSessions += Number(session !== undefined) - Number(slot >= 0);
+  const d = state.sessions.set(profileId, slot, session);
+  if (d !== 0 && !state.carts.has(profileId)) state.profiles += d;
 }

@@ -1,7 +1,7 @@
 import { NudgeError, type ShopEvent } from "../ingest/index.ts";
 import { browseOnEvent, browseOnTimer } from "./browse.ts";
 import { cartOnEvent, cartOnTimer } from "./cart.ts";
-import { type DetectState, type ProfileState, pendingTie, settleProfile } from "./detect-state.ts";
+import { type DetectState, pendingTie, setCart, setSession } from "./detect-state.ts";
 import { forgetIdsBefore, rememberId } from "./seen-ids.ts";
 import type { Trigger, TriggerKind } from "./trigger.ts";
 import { observeEventTime, observeWallTime } from "./watermark.ts";
@@ -147,13 +147,13 @@ function advance(state: DetectState, wm: number, opts: DetectOptions): Trigger[]
     const tb = sessionTimers.peekTime();
     let fired: Trigger | undefined;
     if (tc <= te && tc <= tb) {
-      const p = tc < wm ? cartTimers.pop() : undefined;
-      if (p === undefined) break;
-      fired = onCartTimer(state, p, tc, opts);
+      if (!(tc < wm)) break;
+      const pid = cartTimers.peekTie() as string;
+      fired = onCartTimer(state, cartTimers.pop() as number, pid, tc, opts);
     } else if (tb <= te) {
-      const p = tb < wm ? sessionTimers.pop() : undefined;
-      if (p === undefined) break;
-      fired = onSessionTimer(state, p, tb, opts);
+      if (!(tb < wm)) break;
+      const pid = sessionTimers.peekTie() as string;
+      fired = onSessionTimer(state, sessionTimers.pop() as number, pid, tb, opts);
     } else {
       const event = te < wm ? pending.pop() : undefined;
       if (event === undefined) break;
@@ -181,67 +181,70 @@ function enabled(opts: DetectOptions, kind: TriggerKind): boolean {
 
 function applyEvent(state: DetectState, event: ShopEvent, tsMs: number, opts: DetectOptions): void {
   const pid = event.profileId;
+  const type = event.type;
   state.changed.add(pid);
-  let p = state.profiles.get(pid);
-  const known = p !== undefined;
-  p ??= { profileId: pid, cart: undefined, session: undefined, cartQueuedMs: null, sessionQueuedMs: null };
-  if (enabled(opts, "cart_abandoned")) {
-    const before = p.cart;
-    const wasOpen = before !== undefined && before.windowStartMs !== null;
-    const wasFired = before !== undefined && before.windowStartMs === null;
-    p.cart = cartOnEvent(before, event, tsMs, opts.abandonAfterMs);
-    const isOpen = p.cart !== undefined && p.cart.windowStartMs !== null;
-    const isFired = p.cart !== undefined && p.cart.windowStartMs === null;
-    state.openCarts += Number(isOpen) - Number(wasOpen);
-    state.firedCarts += Number(isFired) - Number(wasFired);
+  // Only these events change a cart (cartOnEvent leaves it as it is for the others).
+  if (
+    (type === "cart_add" || type === "cart_remove" || type === "checkout_start" || type === "purchase") &&
+    enabled(opts, "cart_abandoned")
+  ) {
+    const slot = state.carts.slotOf(pid);
+    const before = slot < 0 ? undefined : state.carts.load(slot);
+    if (before !== undefined || type === "cart_add")
+      setCart(state, pid, slot, cartOnEvent(before, event, tsMs, opts.abandonAfterMs));
   }
-  if (enabled(opts, "browse_abandoned")) {
-    const wasOpen = p.session !== undefined;
-    p.session = browseOnEvent(p.session, event, tsMs, opts);
-    state.openSessions += Number(p.session !== undefined) - Number(wasOpen);
+  // A view opens or extends a session; a cart_add or purchase converts an open one; nothing else counts.
+  if (
+    (type === "product_view" || type === "cart_add" || type === "purchase") &&
+    enabled(opts, "browse_abandoned")
+  ) {
+    const slot = state.sessions.slotOf(pid);
+    if (slot >= 0 || type === "product_view") {
+      const before = slot < 0 ? undefined : state.sessions.load(slot);
+      setSession(state, pid, slot, browseOnEvent(before, event, tsMs, opts));
+    }
   }
-  settleProfile(state, p, known);
 }
 
+/** A cart timer popped at `t` for `slot`, queued for profile `pid` (stale when the slot moved on). */
 function onCartTimer(
   state: DetectState,
-  p: ProfileState,
+  slot: number,
+  pid: string,
   t: number,
   opts: DetectOptions,
 ): Trigger | undefined {
-  if (p.cartQueuedMs !== t) return undefined; // stale entry
-  p.cartQueuedMs = null;
-  state.changed.add(p.profileId);
-  const cart = p.cart;
-  let trigger: Trigger | undefined;
-  if (cart !== undefined && cart.timerMs <= t) {
-    const wasOpen = cart.windowStartMs !== null;
-    let after: typeof cart | undefined;
-    [after, trigger] = cartOnTimer(cart, p.profileId, opts.cartTtlMs ?? DEFAULT_CART_TTL_MS);
-    p.cart = after;
-    state.openCarts -= Number(wasOpen);
-    state.firedCarts += Number(after !== undefined) - Number(!wasOpen);
+  const carts = state.carts;
+  if (carts.ids[slot] !== pid || carts.queuedMs[slot] !== t) return undefined; // stale entry
+  carts.queuedMs[slot] = Number.NaN;
+  state.changed.add(pid);
+  const cart = carts.load(slot);
+  if (cart.timerMs > t) {
+    setCart(state, pid, slot, cart); // the deadline moved on: queue it again
+    return undefined;
   }
-  settleProfile(state, p, true);
+  const [after, trigger] = cartOnTimer(cart, pid, opts.cartTtlMs ?? DEFAULT_CART_TTL_MS);
+  setCart(state, pid, slot, after);
   return trigger;
 }
 
 function onSessionTimer(
   state: DetectState,
-  p: ProfileState,
+  slot: number,
+  pid: string,
   t: number,
   opts: DetectOptions,
 ): Trigger | undefined {
-  if (p.sessionQueuedMs !== t) return undefined; // stale entry
-  p.sessionQueuedMs = null;
-  state.changed.add(p.profileId);
-  const session = p.session;
-  let trigger: Trigger | undefined;
-  if (session !== undefined && session.closeMs <= t) {
-    trigger = browseOnTimer(session, p.profileId, opts);
-    p.session = undefined;
-    state.openSessions -= 1;
+  const sessions = state.sessions;
+  if (sessions.ids[slot] !== pid || sessions.queuedMs[slot] !== t) return undefined; // stale entry
+  sessions.queuedMs[slot] = Number.NaN;
+  state.changed.add(pid);
+  const session = sessions.load(slot);
+  if (session.closeMs > t) {
+    setSession(state, pid, slot, session);
+    return undefined;
   }
-  settleProfile(state, p, true);
+  const trigger = browseOnTimer(session, pid, opts);
+  setSession(state, pid, slot, undefined);
   return trigger;
 }

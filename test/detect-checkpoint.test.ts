@@ -52,7 +52,7 @@ describe("checkpoint encoding", () => {
     const opts = { abandonAfterMs: 120 * MIN, sessionGapMs: 30 * MIN, minViews: 2, latenessMs: 5 * MIN };
     const state = initialDetectState();
     for (const l of log) detect(state, { type: "event", event: l.event, tsMs: l.tsMs }, opts);
-    expect(state.profiles.size).toBeGreaterThan(1_000);
+    expect(state.profiles).toBeGreaterThan(1_000);
     expect(decode(encodeSnapshot(snapshotDetectStream(state)))).toEqual(
       JSON.parse(JSON.stringify(snapshotDetectState(state))),
     );
