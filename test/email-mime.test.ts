@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   base64Lines,
   buildMime,
+  composedTree,
   createRenderer,
   listUnsubscribeHeaders,
   messageIdOf,
@@ -67,6 +68,13 @@ describe("MIME bytes written in one pass", () => {
     expect(Buffer.from(oneShot ?? "", "utf8").equals(streamed)).toBe(true);
   });
 
+  it.each(cases)("%s: the tree built from MimeNode gives MailComposer's bytes", (_name, m) => {
+    const fixed = { date: new Date("2026-11-23T15:00:00Z"), baseBoundary: "f1xed" };
+    const composed = mimeOf(composedTree(m, fixed));
+    expect(composed).toBeDefined();
+    expect(mimeOf(mimeTree(m, fixed))).toBe(composed);
+  });
+
   it("base64Lines is nodemailer's wrap(encode(text), 76) for every length around a line and for long texts", () => {
     const texts = [
       ...Array.from({ length: 240 }, (_, n) => "é€x".repeat(n).slice(0, n)),
@@ -113,11 +121,11 @@ describe("MIME bytes written in one pass", () => {
 
   it("hands anything it does not cover back to build()", async () => {
     const m = mail({ subject: "s", html: "<p>x</p>", text: "x" });
-    expect(mimeOf(mimeTree(m, { newline: "unix" }))).toBeUndefined();
+    expect(mimeOf(composedTree(m, { newline: "unix" }))).toBeUndefined();
     expect(
-      mimeOf(mimeTree(m, { textEncoding: "quoted-printable", text: "é".repeat(5) + "abcdefghij" })),
+      mimeOf(composedTree(m, { textEncoding: "quoted-printable", text: "é".repeat(5) + "abcdefghij" })),
     ).toBeUndefined();
-    const withFile = mimeTree(m, { attachments: [{ filename: "a.txt", content: Buffer.from("hi") }] });
+    const withFile = composedTree(m, { attachments: [{ filename: "a.txt", content: Buffer.from("hi") }] });
     expect(mimeOf(withFile)).toBeUndefined();
   });
 });
