@@ -23,11 +23,6 @@ export class TimeQueue<T, Tie extends string | number = string> {
     return this.#times.length > 0 ? (this.#times[0] as number) : Number.POSITIVE_INFINITY;
   }
 
-  /** Tie of the first entry (undefined when empty). */
-  peekTie(): Tie | undefined {
-    return this.#ties[0];
-  }
-
   push(time: number, tie: Tie, item: T): void {
     const times = this.#times;
     const ties = this.#ties;

@@ -4,6 +4,7 @@ import type { SessionState } from "./browse.ts";
 import type { CartState } from "./cart.ts";
 import { CartTable, SessionTable } from "./profile-tables.ts";
 import { initialSeenIds, type SeenIds } from "./seen-ids.ts";
+import { SlotTimers } from "./slot-timers.ts";
 import { initialWatermark, type Watermark } from "./watermark.ts";
 
 /**
@@ -23,11 +24,11 @@ export interface DetectState {
   /** Accepted events ordered by (time, pendingTie), applied once the watermark passes them. */
   pending: TimeQueue<ShopEvent>;
   /**
-   * Slots of `carts` / `sessions` by timer time, the profile id as tie (lazy: stale entries are
-   * skipped; see profile-tables.ts). The tables push to them.
+   * Slots of `carts` / `sessions` by timer time (lazy: stale entries are skipped; see
+   * profile-tables.ts). The tables push to them.
    */
-  cartTimers: TimeQueue<number>;
-  sessionTimers: TimeQueue<number>;
+  cartTimers: SlotTimers;
+  sessionTimers: SlotTimers;
   seen: SeenIds;
   /**
    * Profiles whose cart or session changed (or went) since snapshotDetectDelta last emptied it:
@@ -49,8 +50,8 @@ export function pendingTie(event: ShopEvent): string {
 }
 
 export function initialDetectState(): DetectState {
-  const cartTimers = new TimeQueue<number>();
-  const sessionTimers = new TimeQueue<number>();
+  const cartTimers = new SlotTimers();
+  const sessionTimers = new SlotTimers();
   return {
     watermark: initialWatermark(),
     carts: new CartTable(cartTimers),

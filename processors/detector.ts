@@ -148,12 +148,12 @@ function advance(state: DetectState, wm: number, opts: DetectOptions): Trigger[]
     let fired: Trigger | undefined;
     if (tc <= te && tc <= tb) {
       if (!(tc < wm)) break;
-      const pid = cartTimers.peekTie() as string;
-      fired = onCartTimer(state, cartTimers.pop() as number, pid, tc, opts);
+      const slot = state.carts.popTimer();
+      if (slot >= 0) fired = onCartTimer(state, slot, tc, opts);
     } else if (tb <= te) {
       if (!(tb < wm)) break;
-      const pid = sessionTimers.peekTie() as string;
-      fired = onSessionTimer(state, sessionTimers.pop() as number, pid, tb, opts);
+      const slot = state.sessions.popTimer();
+      if (slot >= 0) fired = onSessionTimer(state, slot, tb, opts);
     } else {
       const event = te < wm ? pending.pop() : undefined;
       if (event === undefined) break;
@@ -206,17 +206,10 @@ function applyEvent(state: DetectState, event: ShopEvent, tsMs: number, opts: De
   }
 }
 
-/** A cart timer popped at `t` for `slot`, queued for profile `pid` (stale when the slot moved on). */
-function onCartTimer(
-  state: DetectState,
-  slot: number,
-  pid: string,
-  t: number,
-  opts: DetectOptions,
-): Trigger | undefined {
+/** The cart timer of `slot` at `t` (a current entry: see CartTable.popTimer). */
+function onCartTimer(state: DetectState, slot: number, t: number, opts: DetectOptions): Trigger | undefined {
   const carts = state.carts;
-  if (carts.ids[slot] !== pid || carts.queuedMs[slot] !== t) return undefined; // stale entry
-  carts.queuedMs[slot] = Number.NaN;
+  const pid = carts.ids[slot] as string;
   state.changed.add(pid);
   const cart = carts.load(slot);
   if (cart.timerMs > t) {
@@ -231,13 +224,11 @@ function onCartTimer(
 function onSessionTimer(
   state: DetectState,
   slot: number,
-  pid: string,
   t: number,
   opts: DetectOptions,
 ): Trigger | undefined {
   const sessions = state.sessions;
-  if (sessions.ids[slot] !== pid || sessions.queuedMs[slot] !== t) return undefined; // stale entry
-  sessions.queuedMs[slot] = Number.NaN;
+  const pid = sessions.ids[slot] as string;
   state.changed.add(pid);
   const session = sessions.load(slot);
   if (session.closeMs > t) {

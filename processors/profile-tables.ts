@@ -1,6 +1,7 @@
-import type { TimeQueue } from "../ingest/generate-heap.ts";
 import type { SessionState, ViewedProduct } from "./browse.ts";
 import type { CartItemState, CartState } from "./cart.ts";
+import { SlotIndex } from "./slot-index.ts";
+import type { SlotTimers } from "./slot-timers.ts";
 
 /**
  * Where detection keeps the carts and sessions of profiles between events: in columns (typed arrays
@@ -14,42 +15,43 @@ import type { CartItemState, CartState } from "./cart.ts";
  * The state machines (cart.ts, browse.ts) still work on plain CartState / SessionState objects: `get`
  * builds one from the columns (short-lived: it dies young), `set` writes it back. The first item of a
  * cart or session is stored in columns, the others as the machine's objects (most carts and sessions
- * hold one product). Each table queues its timers (`timers`: slot by time, the profile id as tie);
- * a queued entry is current only while `queuedMs` of its slot still says its time and the slot still
- * holds its profile (slots are reused once freed).
+ * hold one product). Each table queues its timers (`timers`: slot and generation by time); a queued
+ * entry is current only while `queuedMs` of its slot still says its time and the slot's generation is
+ * still the one it was queued with (freeing a slot moves its generation on: slots are reused).
  */
 abstract class SlotTable<S, I> {
-  /** Profile id → slot, in insertion order (the order snapshots list them). */
-  readonly slots = new Map<string, number>();
+  /** Profile id ↔ slot. */
+  readonly #index = new SlotIndex();
   /** Slot → profile id (undefined: free). */
-  ids: (string | undefined)[] = [];
+  readonly ids: readonly (string | undefined)[] = this.#index.ids;
   /** Time the slot's entry in `timers` is queued at (NaN: none). */
   queuedMs = new Float64Array(0);
-  readonly timers: TimeQueue<number>;
+  /** Bumped when the slot is freed: entries queued before are stale. */
+  gen = new Uint32Array(0);
+  readonly timers: SlotTimers;
   /** First item: product, quantity (cart) or views (session), price (NaN: none). */
   firstProduct: (string | undefined)[] = [];
   firstAmount = new Float64Array(0);
   firstPrice = new Float64Array(0);
   /** Items after the first, as the machine's objects (undefined: none). */
   more: (I[] | undefined)[] = [];
-  #free: number[] = [];
   #capacity = 0;
 
-  constructor(timers: TimeQueue<number>) {
+  constructor(timers: SlotTimers) {
     this.timers = timers;
   }
 
   get size(): number {
-    return this.slots.size;
+    return this.#index.size;
   }
 
   has(profileId: string): boolean {
-    return this.slots.has(profileId);
+    return this.#index.find(profileId) >= 0;
   }
 
   /** The slot of a profile, or -1. */
   slotOf(profileId: string): number {
-    return this.slots.get(profileId) ?? -1;
+    return this.#index.find(profileId);
   }
 
   /** The profile's state as a fresh object (the machine may mutate it), or undefined. */
@@ -66,12 +68,11 @@ abstract class SlotTable<S, I> {
   set(profileId: string, slot: number, state: S | undefined): number {
     if (state === undefined) {
       if (slot < 0) return 0;
-      this.slots.delete(profileId);
-      this.ids[slot] = undefined;
+      this.#index.remove(slot);
       this.queuedMs[slot] = Number.NaN;
+      this.gen[slot] = (this.gen[slot] as number) + 1;
       this.firstProduct[slot] = undefined;
       this.more[slot] = undefined;
-      this.#free.push(slot);
       return -1;
     }
     let added = 0;
@@ -84,15 +85,29 @@ abstract class SlotTable<S, I> {
     const queued = this.queuedMs[slot] as number;
     // NaN (nothing queued) fails the comparison: push
     if (!(timerMs >= queued)) {
-      this.timers.push(timerMs, profileId, slot);
+      this.timers.push(timerMs, slot, this.gen[slot] as number);
       this.queuedMs[slot] = timerMs;
     }
     return added;
   }
 
-  /** Profile ids in insertion order. */
-  profileIds(): IterableIterator<string> {
-    return this.slots.keys();
+  /**
+   * Takes the first timer entry if it is current (returns its slot, and nothing is queued for the
+   * slot any more), or drops it as stale (returns -1).
+   */
+  popTimer(): number {
+    const t = this.timers.peekTime();
+    const slot = this.timers.peekSlot();
+    const current = this.timers.peekGen() === this.gen[slot] && this.queuedMs[slot] === t;
+    this.timers.pop();
+    if (!current) return -1;
+    this.queuedMs[slot] = Number.NaN;
+    return slot;
+  }
+
+  /** Profile ids, by slot (the order snapshots list them). */
+  profileIds(): Iterable<string> {
+    return this.#index.keys();
   }
 
   abstract load(slot: number): S;
@@ -127,28 +142,27 @@ abstract class SlotTable<S, I> {
   }
 
   #alloc(profileId: string): number {
-    let slot = this.#free.pop();
-    if (slot === undefined) {
-      slot = this.ids.length;
-      if (slot >= this.#capacity) {
-        // ×1.5: the columns are resized rarely and the slack stays small
-        this.#capacity = Math.max(1_024, Math.ceil(this.#capacity * 1.5));
-        this.resize(this.#capacity, slot);
-        this.queuedMs = grown(this.queuedMs, this.#capacity, slot);
-        this.firstAmount = grown(this.firstAmount, this.#capacity, slot);
-        this.firstPrice = grown(this.firstPrice, this.#capacity, slot);
-      }
-      this.ids.push(profileId);
+    const slot = this.#index.add(profileId);
+    if (slot >= this.#capacity) {
+      // ×1.5: the columns are resized rarely and the slack stays small
+      const n = this.#capacity;
+      this.#capacity = Math.max(1_024, Math.ceil(n * 1.5));
+      this.resize(this.#capacity, n);
+      this.queuedMs = grown(this.queuedMs, this.#capacity, n);
+      this.gen = grown(this.gen, this.#capacity, n);
+      this.firstAmount = grown(this.firstAmount, this.#capacity, n);
+      this.firstPrice = grown(this.firstPrice, this.#capacity, n);
+    }
+    while (this.firstProduct.length <= slot) {
       this.firstProduct.push(undefined);
       this.more.push(undefined);
-    } else this.ids[slot] = profileId;
+    }
     this.queuedMs[slot] = Number.NaN;
-    this.slots.set(profileId, slot);
     return slot;
   }
 }
 
-function grown<A extends Float64Array | Uint8Array>(a: A, capacity: number, n: number): A {
+function grown<A extends Float64Array | Uint32Array | Uint8Array>(a: A, capacity: number, n: number): A {
   const b = new (a.constructor as new (n: number) => A)(capacity);
   b.set(a.subarray(0, n));
   return b;
