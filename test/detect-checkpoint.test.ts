@@ -31,6 +31,22 @@ describe("checkpoint encoding", () => {
       none: undefined,
     };
     expect(decode(encodeSnapshot(big))).toEqual(JSON.parse(JSON.stringify(big)));
+    // big arrays inside big arrays (the ids of a minute in `seen`), holes and undefined entries, more
+    // text than one gzip member, and a big array as the whole value
+    const nested = {
+      seen: Array.from({ length: 300 }, (_, b) => [
+        b,
+        Array.from({ length: 700 + b }, (_, i) => `id-${b}-${i}`),
+      ]),
+      sparse: [
+        1,
+        undefined,
+        new Array(3),
+        [undefined, ...Array.from({ length: 600 }, (_, i) => (i % 7 === 0 ? undefined : i))],
+      ],
+    };
+    expect(decode(encodeSnapshot(nested))).toEqual(JSON.parse(JSON.stringify(nested)));
+    expect(decode(encodeSnapshot(nested.seen))).toEqual(JSON.parse(JSON.stringify(nested.seen)));
   });
 
   it("writes a generator as the array of its entries (empty, one slice, several)", () => {
