@@ -5,30 +5,35 @@
 -- 2. backup: popular products in the shopper's interest categories (tier 1), then overall (tier 2;
 --    left out under $same_category for a shopper whose email has categorised items), minus the
 --    excluded and the chosen ones;
--- 3. rank: tier, score DESC, overall popularity, product_id — deterministic, then keep $limit.
-restricted AS (
-  -- under $same_category: the shoppers whose email has categorised items, and their categories
-  SELECT profile_id, category FROM context_categories WHERE $same_category
-),
+-- 3. rank: tier, score DESC, overall popularity — deterministic (r_all is unique per product), then
+--    keep $limit.
+-- Every join, aggregate and window costs ~1-3 ms of CPU whatever its size (a batch is small), so
+-- the fewer the better: a dedupe by aggregate rather than a window, one anti join for excluded and
+-- chosen, the $same_category rules written so that the planner drops them when it is off.
 candidates_ok AS (
+  -- under $same_category, a shopper whose email has categorised items keeps only their categories
+  -- (written so that without $same_category the planner drops both subqueries)
   SELECT c.profile_id, c.product_id, c.score::DOUBLE AS score, c.reason, p.r_all
   FROM candidates c
   JOIN pop p ON p.product_id = c.product_id
-  LEFT JOIN restricted r ON r.profile_id = c.profile_id AND r.category = p.category
   ANTI JOIN excluded x ON x.profile_id = c.profile_id AND x.product_id = c.product_id
-  WHERE r.profile_id IS NOT NULL OR c.profile_id NOT IN (SELECT profile_id FROM restricted)
+  WHERE NOT $same_category
+    OR c.profile_id NOT IN (SELECT profile_id FROM context_categories)
+    OR (c.profile_id, p.category) IN (SELECT profile_id, category FROM context_categories)
 ),
 chosen AS (
   -- only the best $limit candidates per shopper can be shown (top-N aggregate); a product a
   -- strategy scored twice keeps its best row
-  SELECT profile_id, row.product_id, row.score, row.reason, row.r_all, 0 AS tier, NULL::VARCHAR AS category
+  SELECT profile_id, row.product_id, max(row.score) AS score,
+    arg_min(row.reason, {s: -row.score, r: row.reason}) AS reason, any_value(row.r_all) AS r_all,
+    0 AS tier, NULL::VARCHAR AS category
   FROM (
     SELECT profile_id,
       unnest(arg_max({product_id: product_id, score: score, reason: reason, r_all: r_all}, {s: score, r: -r_all}, $limit)) AS row
     FROM candidates_ok
     GROUP BY profile_id
   )
-  QUALIFY row_number() OVER (PARTITION BY profile_id, row.product_id ORDER BY row.score DESC, row.reason) = 1
+  GROUP BY profile_id, row.product_id
 ),
 top_pop AS (
   -- the only popular products a backup can reach (r_all <= cap implies r_cat <= cap)
@@ -49,14 +54,17 @@ backup AS (
   WHERE NOT $same_category OR c.profile_id NOT IN (SELECT profile_id FROM context_categories)
 ),
 ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY profile_id ORDER BY tier, score DESC, r_all, product_id) AS rank
+  SELECT *, row_number() OVER (PARTITION BY profile_id ORDER BY tier, score DESC, r_all) AS rank
   FROM (
     SELECT * FROM chosen
     UNION ALL
     SELECT b.profile_id, b.product_id, b.score, NULL, b.r_all, b.tier, b.category
     FROM backup b
-    ANTI JOIN excluded x ON x.profile_id = b.profile_id AND x.product_id = b.product_id
-    ANTI JOIN chosen c ON c.profile_id = b.profile_id AND c.product_id = b.product_id
+    ANTI JOIN (
+      SELECT profile_id, product_id FROM excluded
+      UNION ALL
+      SELECT profile_id, product_id FROM chosen
+    ) x ON x.profile_id = b.profile_id AND x.product_id = b.product_id
   )
 )
 SELECT r.profile_id, r.product_id, r.score,
