@@ -19,14 +19,21 @@ export async function recommendForBatch(
   if (!recommend) return out;
   const byStrategy = new Map<string, SendRequest[]>();
   for (const r of args.requests) {
-    if (r.strategy) byStrategy.set(r.strategy, [...(byStrategy.get(r.strategy) ?? []), r]);
+    if (!r.strategy) continue;
+    const list = byStrategy.get(r.strategy);
+    if (list) list.push(r);
+    else byStrategy.set(r.strategy, [r]);
   }
   for (const [strategy, list] of byStrategy) {
     const requests = list.map((r) => ({ profileId: r.profileId, context: r.items.map((i) => i.productId) }));
     // Ask for more than the email shows: items already in the email are dropped afterwards.
     const limit = args.limit + Math.max(0, ...list.map((r) => r.items.length));
     const rows = await lock.run(() => recommend(requests, { strategy, limit, now: new Date(args.now) }));
-    for (const row of rows) out.set(row.profileId, [...(out.get(row.profileId) ?? []), row]);
+    for (const row of rows) {
+      const list = out.get(row.profileId);
+      if (list) list.push(row);
+      else out.set(row.profileId, [row]);
+    }
   }
   for (const list of out.values()) list.sort((a, b) => a.rank - b.rank);
   return out;
