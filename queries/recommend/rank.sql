@@ -67,13 +67,18 @@ ranked AS (
     ) x ON x.profile_id = b.profile_id AND x.product_id = b.product_id
   )
 )
-SELECT r.profile_id, r.product_id, r.score,
+-- Shaped for read-rows.ts, which decodes as few strings as it can (a string costs more than the rest
+-- of a row): profile_id only on each shopper's first row (NULL after it: the rows are in profile
+-- order); product_key, unique per product in the result, so that a product's id and details are
+-- decoded once; tier, because a backup's reason depends only on its tier and its product's category.
+SELECT CASE WHEN r.rank = 1 THEN r.profile_id END AS profile_id, r.product_id, r.score,
   CASE r.tier
     WHEN 0 THEN r.reason
     WHEN 1 THEN 'backup: popular in ' || r.category
     ELSE 'backup: popular overall'
   END AS reason,
-  r.rank::INTEGER AS rank, q.name, q.category, q.price, q.image_url, q.url
+  r.rank::INTEGER AS rank, q.name, q.category, q.price, q.image_url, q.url,
+  r.r_all::INTEGER AS product_key, r.tier::INTEGER AS tier
 FROM ranked r
 JOIN pool q ON q.product_id = r.product_id
 WHERE r.rank <= $limit

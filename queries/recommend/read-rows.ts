@@ -20,6 +20,8 @@ const COLUMNS = [
   ["price", DuckDBDoubleVector],
   ["image_url", DuckDBVarCharVector],
   ["url", DuckDBVarCharVector],
+  ["product_key", DuckDBIntegerVector],
+  ["tier", DuckDBIntegerVector],
 ] as const;
 
 type VectorClass = (typeof COLUMNS)[number][1];
@@ -42,9 +44,10 @@ function column<C extends VectorClass>(
 /**
  * Reads the result chunk by chunk straight from the typed vectors: ~10x faster than
  * `getRowObjectsJS()` for the 100k-row lists of a 10,000-shopper batch. Checks the column names
- * and types once instead of parsing every row. A product's details are read once per result and
- * shared by its rows: the same few hundred products fill most lists, and decoding a string costs
- * more than the rest of a row (half the read time for a 1,000-shopper batch).
+ * and types once instead of parsing every row. Decoding a string costs more than the rest of a row,
+ * so rank.sql's result is shaped to need few (see its last statement): the profile id comes on a
+ * shopper's first row only, a product's id and details are decoded at its first row (by
+ * product_key) and shared, and a backup's reason once per tier and category.
  */
 export async function readRecommendations(result: DuckDBResult): Promise<Recommendation[]> {
   const names = result.columnNames();
@@ -57,7 +60,9 @@ export async function readRecommendations(result: DuckDBResult): Promise<Recomme
     }
   });
   const out: Recommendation[] = [];
-  const details = new Map<string, Recommendation["product"]>();
+  const products = new Map<number, { readonly id: string; readonly details: Recommendation["product"] }>();
+  const backupReasons = new Map<string, string>();
+  let profileId = "";
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
@@ -72,26 +77,44 @@ export async function readRecommendations(result: DuckDBResult): Promise<Recomme
     const price = column(vectors, 7, DuckDBDoubleVector);
     const image = column(vectors, 8, DuckDBVarCharVector);
     const url = column(vectors, 9, DuckDBVarCharVector);
+    const productKey = column(vectors, 10, DuckDBIntegerVector);
+    const tier = column(vectors, 11, DuckDBIntegerVector);
     for (let i = 0; i < chunk.rowCount; i++) {
-      const productId = product.getItem(i) ?? "";
-      let shown = details.get(productId);
+      profileId = profile.getItem(i) ?? profileId;
+      const key = productKey.getItem(i) ?? -1;
+      let shown = key < 0 ? undefined : products.get(key);
       if (shown === undefined) {
         shown = {
-          name: name.getItem(i),
-          category: category.getItem(i),
-          price: price.getItem(i),
-          imageUrl: image.getItem(i),
-          url: url.getItem(i),
+          id: product.getItem(i) ?? "",
+          details: {
+            name: name.getItem(i),
+            category: category.getItem(i),
+            price: price.getItem(i),
+            imageUrl: image.getItem(i),
+            url: url.getItem(i),
+          },
         };
-        details.set(productId, shown);
+        if (key >= 0) products.set(key, shown);
+      }
+      const t = tier.getItem(i) ?? 0;
+      let why: string | undefined;
+      if (t === 0) why = reason.getItem(i) ?? "";
+      else {
+        const cat = shown.details.category;
+        const reasonKey = cat === null ? `${t}` : `${t}:${cat}`;
+        why = backupReasons.get(reasonKey);
+        if (why === undefined) {
+          why = reason.getItem(i) ?? "";
+          backupReasons.set(reasonKey, why);
+        }
       }
       out.push({
-        profileId: profile.getItem(i) ?? "",
-        productId,
+        profileId,
+        productId: shown.id,
         score: score.getItem(i) ?? 0,
-        reason: reason.getItem(i) ?? "",
+        reason: why,
         rank: rank.getItem(i) ?? 0,
-        product: shown,
+        product: shown.details,
       });
     }
   }
