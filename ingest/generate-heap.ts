@@ -82,6 +82,26 @@ export class TimeQueue<T, Tie extends string | number = string> {
     return top;
   }
 
+  /**
+   * `sorted()` as a generator: entries made one at a time from a sorted index (a big snapshot then
+   * holds no array of all its entries while it is written).
+   */
+  *sortedEntries(): Generator<{ time: number; item: T }> {
+    const times = this.#times;
+    const ties = this.#ties;
+    const order = new Uint32Array(times.length);
+    for (let k = 0; k < order.length; k++) order[k] = k;
+    order.sort((a, b) => {
+      const ta = times[a] as number;
+      const tb = times[b] as number;
+      if (ta !== tb) return ta - tb;
+      const xa = ties[a] as Tie;
+      const xb = ties[b] as Tie;
+      return xa < xb ? -1 : xa > xb ? 1 : 0;
+    });
+    for (const k of order) yield { time: times[k] as number, item: this.#items[k] as T };
+  }
+
   /** Entries in (time, tie) order, without changing the queue (for snapshots). */
   sorted(): { time: number; tie: Tie; item: T }[] {
     const all = this.#times.map((time, k) => ({

@@ -56,9 +56,10 @@ export function snapshotDetectState(s: DetectState): DetectSnapshot {
   return withProfiles(s, [...profileEntries(s)]);
 }
 
-/** `snapshotDetectState` with `profiles` as a generator instead of an array: for `encodeSnapshot`. */
-export type DetectSnapshotStream = Omit<DetectSnapshot, "profiles"> & {
+/** `snapshotDetectState` with `profiles` and `pending` as generators instead of arrays: for `encodeSnapshot`. */
+export type DetectSnapshotStream = Omit<DetectSnapshot, "profiles" | "pending"> & {
   profiles: Iterable<DetectSnapshot["profiles"][number]>;
+  pending: Iterable<DetectSnapshot["pending"][number]>;
 };
 
 /**
@@ -70,7 +71,26 @@ export type DetectSnapshotStream = Omit<DetectSnapshot, "profiles"> & {
  * @example const gz = encodeSnapshot(snapshotDetectStream(state)); // decodes to snapshotDetectState(state)
  */
 export function snapshotDetectStream(s: DetectState): DetectSnapshotStream {
-  return { ...withProfiles(s, []), profiles: profileEntries(s) };
+  return { ...header(s), pending: pendingEntries(s), profiles: profileEntries(s), seen: [...s.seen.buckets] };
+}
+
+/**
+ * `snapshotDetectDelta` as generators, for `encodeSnapshot` like `snapshotDetectStream`: a delta's
+ * entries (100k changed profiles: ~25 MB of tuples and objects, with the pending events' ~8 MB) were
+ * all alive while it was written, long enough to be promoted to the old generation at every
+ * checkpoint. Empties `changed` once its entries have all been read; encode it at once.
+ */
+export function snapshotDetectDeltaStream(s: DetectState): DetectSnapshotStream {
+  return { ...header(s), pending: pendingEntries(s), profiles: changedEntries(s), seen: [...s.seen.buckets] };
+}
+
+function* changedEntries(s: DetectState): Generator<DetectSnapshot["profiles"][number]> {
+  for (const pid of s.changed) yield [pid, profileEntry(s, pid)];
+  s.changed.clear();
+}
+
+function* pendingEntries(s: DetectState): Generator<DetectSnapshot["pending"][number]> {
+  for (const { time, item } of s.pending.sortedEntries()) yield { tsMs: time, event: item };
 }
 
 /** Profiles with a cart (and their session, if any), then those with a session alone. */
@@ -108,6 +128,16 @@ export function snapshotDetectDelta(s: DetectState): DetectSnapshot {
 }
 
 function withProfiles(s: DetectState, profiles: DetectSnapshot["profiles"]): DetectSnapshot {
+  return {
+    ...header(s),
+    pending: s.pending.sorted().map(({ time, item }) => ({ tsMs: time, event: item })),
+    profiles,
+    seen: [...s.seen.buckets],
+  };
+}
+
+/** The snapshot's first fields (its key order is the JSON's). */
+function header(s: DetectState): Pick<DetectSnapshot, "v" | "watermark"> {
   const w = s.watermark;
   return {
     v: 1,
@@ -116,9 +146,6 @@ function withProfiles(s: DetectState, profiles: DetectSnapshot["profiles"]): Det
       maxEventMs: fromTime(w.maxEventMs),
       anchorWallMs: w.anchorWallMs,
     },
-    pending: s.pending.sorted().map(({ time, item }) => ({ tsMs: time, event: item })),
-    profiles,
-    seen: [...s.seen.buckets],
   };
 }
 

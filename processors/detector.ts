@@ -10,6 +10,7 @@ export {
   mergeDetectSnapshots,
   restoreDetectState,
   snapshotDetectDelta,
+  snapshotDetectDeltaStream,
   snapshotDetectState,
   snapshotDetectStream,
 } from "./detect-snapshot.ts";

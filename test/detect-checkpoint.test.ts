@@ -8,6 +8,8 @@ import {
   encodeSnapshot,
   initialDetectState,
   openCheckpoints,
+  snapshotDetectDelta,
+  snapshotDetectDeltaStream,
   snapshotDetectState,
   snapshotDetectStream,
 } from "../processors/index.ts";
@@ -72,6 +74,25 @@ describe("checkpoint encoding", () => {
     expect(decode(encodeSnapshot(snapshotDetectStream(state)))).toEqual(
       JSON.parse(JSON.stringify(snapshotDetectState(state))),
     );
+  });
+
+  it("encodes a delta streamed (snapshotDetectDeltaStream) as snapshotDetectDelta, and empties changed", () => {
+    const MIN = 60_000;
+    const log = generateLog({ seed: 9, events: 20_000, profiles: 2_000, startMs: 0, spanMs: 600 * MIN });
+    const opts = { abandonAfterMs: 120 * MIN, sessionGapMs: 30 * MIN, minViews: 2, latenessMs: 5 * MIN };
+    const [a, b] = [initialDetectState(), initialDetectState()];
+    // stop mid-log: events of the last minutes are still pending
+    for (const [k, l] of log.slice(0, 15_000).entries()) {
+      for (const s of [a, b]) {
+        detect(s, { type: "event", event: l.event, tsMs: l.tsMs }, opts);
+        if (k === 12_000) s.changed.clear();
+      }
+    }
+    expect(a.changed.size).toBeGreaterThan(100);
+    expect(a.pending.size).toBeGreaterThan(10);
+    const streamed = decode(encodeSnapshot(snapshotDetectDeltaStream(a)));
+    expect(streamed).toEqual(JSON.parse(JSON.stringify(snapshotDetectDelta(b))));
+    expect(a.changed.size).toBe(0);
   });
 });
 

@@ -9,7 +9,7 @@ import {
   initialDetectState,
   mergeDetectSnapshots,
   restoreDetectState,
-  snapshotDetectDelta,
+  snapshotDetectDeltaStream,
   snapshotDetectStream,
 } from "../detector.ts";
 import type { TriggerKind } from "../trigger.ts";
@@ -150,7 +150,7 @@ export class DetectRunner {
     const delta = this.#deltas < MAX_DELTAS && this.#deltaBytes < Math.max(this.#baseBytes, MIN_REBASE_BYTES);
     let stateGz: Uint8Array;
     if (delta) {
-      stateGz = encodeSnapshot(snapshotDetectDelta(this.#state));
+      stateGz = encodeSnapshot(snapshotDetectDeltaStream(this.#state));
       this.#deltaBytes += stateGz.byteLength;
       this.#deltas++;
     } else {
